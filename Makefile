@@ -1,0 +1,25 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test venv migrate check bench
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+migrate: venv
+	$(PY) manage.py migrate --noinput -v 0
+
+run: migrate
+	exec $(PY) manage.py runpipeline
+
+# pytest exits 5 when it collects no test: that fails here as any other non-zero exit.
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,85 @@
+"""Environment parsing. Every bad value becomes one readable ConfigError line."""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+
+class ConfigError(Exception):
+    """A setting has a value the project cannot run with."""
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if minimum is not None and value < minimum or maximum is not None and value > maximum:
+        raise ConfigError(f"{name}={value} is out of range [{minimum}, {maximum}]")
+    return value
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0, maximum: float = 1.0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={value} is out of range [{minimum}, {maximum}]")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use true/false)")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
+
+
+def mongo_url(raw: str) -> str:
+    scheme = urlparse(raw).scheme if raw else "mongomock"
+    if scheme not in {"mongomock", "mongodb", "mongodb+srv"}:
+        raise ConfigError(f"MONGO_URL={raw!r}: unknown scheme {scheme!r} (use mongomock:// or mongodb://)")
+    return raw or "mongomock://"
+
+
+def redis_url(raw: str) -> str:
+    if raw and urlparse(raw).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(f"REDIS_URL={raw!r}: unknown scheme (use redis://host:port/db)")
+    return raw
+
+
+def kafka_brokers(raw: str) -> str:
+    for address in filter(None, (p.strip() for p in raw.split(","))):
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"KAFKA_BROKERS={raw!r}: {address!r} is not host:port")
+    return raw
+
+
+def librdkafka_overrides(prefix: str) -> dict[str, str]:
+    """KAFKA_PRODUCER_LINGER_MS=10 -> {"linger.ms": "10"}: any client setting is tunable by env."""
+    return {
+        key[len(prefix):].lower().replace("_", "."): value
+        for key, value in os.environ.items()
+        if key.startswith(prefix) and value != ""
+    }

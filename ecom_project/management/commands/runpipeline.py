@@ -1,0 +1,87 @@
+"""The all-in-one pipeline: embedded broker (unless KAFKA_BROKERS is set), every consumer and
+relay, and the web server (HTTP, websockets, dashboard) in one process."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError
+
+from ecom_project.config import ConfigError
+from ecom_project.messaging.broker import EmbeddedBroker, create_topics
+from ecom_project.messaging.consumers import all_consumer_specs
+from ecom_project.messaging.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the whole pipeline in one process on HOST:PORT (default 127.0.0.1:8000): starts the embedded "
+        "Kafka-protocol broker when KAFKA_BROKERS is unset, creates the topics, seeds inventory when empty, runs "
+        "every consumer and outbox relay, and serves the API, websockets and dashboard. Ctrl-C/SIGTERM stops all."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default=settings.HOST, help="interface to listen on (env HOST)")
+        parser.add_argument("--port", type=int, default=settings.PORT, help="port to listen on (env PORT)")
+
+    def handle(self, *args, host: str, port: int, **options) -> None:
+        import daphne.server  # installs the asyncio Twisted reactor before anything else imports one
+
+        self._check_port(host, port)
+        broker = None
+        worker = None
+        try:
+            try:
+                if settings.KAFKA_BROKERS:
+                    create_topics(settings.KAFKA_BROKERS, partitions=settings.KAFKA_PARTITIONS)
+                else:
+                    log_dir = Path(settings.BASE_DIR) / "var"
+                    log_dir.mkdir(exist_ok=True)
+                    broker = EmbeddedBroker(partitions=settings.KAFKA_PARTITIONS, log_path=log_dir / "broker.log").start()
+                    settings.KAFKA_BROKERS = os.environ["KAFKA_BROKERS"] = broker.bootstrap
+                    self.stdout.write(f"embedded broker on {broker.bootstrap}")
+            except ConfigError as exc:
+                raise CommandError(str(exc)) from None
+            except Exception as exc:
+                raise CommandError(f"broker at {settings.KAFKA_BROKERS or 'embedded'} is not usable: {exc}") from None
+            if "seed_inventory" in get_commands():
+                call_command("seed_inventory", if_empty=True, stdout=self.stdout)
+            worker = Worker(all_consumer_specs()).start()
+            from channels.routing import get_default_application
+            from daphne.endpoints import build_endpoint_description_strings
+
+            def ready() -> None:
+                self.stdout.write(f"pipeline ready: dashboard http://{host}:{port}/dashboard/  API http://{host}:{port}/api/orders")
+                sys.stdout.flush()
+
+            daphne.server.Server(
+                application=get_default_application(),
+                endpoints=build_endpoint_description_strings(host=host, port=port),
+                signal_handlers=True,
+                ready_callable=ready,
+                websocket_timeout=86400,
+                application_close_timeout=5,
+            ).run()
+        finally:
+            self.stdout.write("stopping pipeline")
+            if worker:
+                worker.stop()
+            if broker:
+                broker.stop()
+            self.stdout.write("pipeline stopped")
+
+    @staticmethod
+    def _check_port(host: str, port: int) -> None:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -1,0 +1,43 @@
+"""The one registry of consumers: name -> topics, handlers, group, outbox collections."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from ecom_project.events.envelope import Envelope
+from ecom_project.events.registry import topic_of
+
+Handler = Callable[[Envelope], None]
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    name: str
+    handlers: Mapping[str, Handler]
+    outbox_collections: Callable[[], Sequence[Any]] = lambda: ()
+    setup: Callable[[], None] | None = None
+    group: str | None = field(default=None)
+
+    @property
+    def topics(self) -> list[str]:
+        return [topic_of(event_type) for event_type in self.handlers]
+
+    @property
+    def group_id(self) -> str:
+        return self.group or f"ecom.{self.name}"
+
+
+def consumer_spec(name: str) -> ConsumerSpec:
+    try:
+        path = settings.PIPELINE_CONSUMERS[name]
+    except KeyError:
+        raise KeyError(f"unknown consumer {name!r}; known: {', '.join(settings.PIPELINE_CONSUMERS)}") from None
+    return import_string(path)
+
+
+def all_consumer_specs() -> list[ConsumerSpec]:
+    return [consumer_spec(name) for name in settings.PIPELINE_CONSUMERS]

@@ -1,0 +1,188 @@
+"""Transactional outbox on single-document atomicity, and the relay that drains it.
+
+A state change and the events it produces are one `update_one`: the events are pushed
+onto the document's `outbox` array, and the id of the event that caused the change
+onto `appliedEvents` (the idempotency guard), in the same write. The relay leases a
+document, publishes its pending events in order, then pulls them from the array.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from ecom_project.events.envelope import Envelope
+from ecom_project.messaging import failpoints
+from ecom_project.messaging.producer import PublishError, Publisher
+from ecom_project.observability import metrics
+
+log = logging.getLogger(__name__)
+_relay_wakeups: set[threading.Event] = set()  # in-process relays publish at once instead of at their next poll
+
+
+def _notify_relays() -> None:
+    for wakeup in list(_relay_wakeups):
+        wakeup.set()
+
+
+def outbox_entry(event: Envelope) -> dict[str, str]:
+    return {"eventId": str(event.event_id), "topic": event.topic, "key": event.key, "value": event.to_json().decode()}
+
+
+def insert_with_events(collection: Any, document: dict, events: Sequence[Envelope] = ()) -> bool:
+    """Insert a new document together with its events; False if its _id exists already."""
+    try:
+        collection.insert_one({**document, "outbox": [outbox_entry(e) for e in events]})
+    except DuplicateKeyError:
+        return False
+    if events:
+        _notify_relays()
+    return True
+
+
+def update_with_events(
+    collection: Any,
+    *,
+    filter: dict,
+    update: dict,
+    events: Sequence[Envelope] = (),
+    applied_event_id: str | None = None,
+    upsert: bool = False,
+) -> bool:
+    """Apply `update` and queue `events` in one atomic write.
+
+    With `applied_event_id`, the write only happens if that event was not applied to the
+    document before, and records it. Returns False when nothing matched (already applied,
+    or the document's state no longer matches `filter`).
+    """
+    query = dict(filter)
+    change = copy.deepcopy(update)
+    push = change.setdefault("$push", {})
+    if events:
+        push["outbox"] = {"$each": [outbox_entry(e) for e in events]}
+    if applied_event_id:
+        query["appliedEvents"] = {"$ne": applied_event_id}
+        push["appliedEvents"] = applied_event_id
+    if not push:
+        del change["$push"]
+    try:
+        result = collection.update_one(query, change, upsert=upsert)
+    except DuplicateKeyError:  # upsert raced or the guard excluded an existing document
+        return False
+    changed = result.matched_count > 0 or result.upserted_id is not None
+    if changed and events:
+        _notify_relays()
+    return changed
+
+
+def backlog(collections: Sequence[Any]) -> int:
+    return sum(c.count_documents({"outbox.0": {"$exists": True}}) for c in collections)
+
+
+class OutboxRelay:
+    """Drains the outbox of some collections. Several relays may run: a lease keeps each
+    document with one relay at a time, so no entry is published by two relays at once."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        collections: Callable[[], Sequence[Any]],
+        publisher: Publisher | None = None,
+        batch_size: int = 200,
+        lease_ms: int = 10_000,
+        poll_ms: int = 100,
+    ) -> None:
+        self.name = name
+        self.owner = f"{name}:{uuid.uuid4().hex[:12]}"
+        self._collections = collections
+        self._publisher = publisher
+        self.batch_size = batch_size
+        self.lease_ms = lease_ms
+        self.poll_ms = poll_ms
+        self.stop_event = threading.Event()
+        self.published = 0
+        self._wakeup = threading.Event()
+        self._backlog_at = 0.0
+
+    @property
+    def publisher(self) -> Publisher:
+        if self._publisher is None:
+            self._publisher = Publisher()
+        return self._publisher
+
+    def run(self) -> None:
+        log.info("outbox relay started", extra={"relay": self.owner})
+        _relay_wakeups.add(self._wakeup)
+        try:
+            while not self.stop_event.is_set():
+                self._wakeup.clear()
+                try:
+                    sent = self.run_once()
+                except PublishError as exc:
+                    log.warning("outbox publish failed; will retry", extra={"relay": self.owner, "error": str(exc)})
+                    self.stop_event.wait(self.poll_ms / 1000)
+                    continue
+                if sent == 0:
+                    self._wakeup.wait(self.poll_ms / 1000)
+        finally:
+            _relay_wakeups.discard(self._wakeup)
+        log.info("outbox relay stopped", extra={"relay": self.owner, "published": self.published})
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._wakeup.set()
+
+    def run_once(self) -> int:
+        """Publish what is pending now; returns how many events were published."""
+        total = 0
+        collections = self._collections()
+        for collection in collections:
+            claimed = self._claim(collection)
+            if claimed:
+                total += self._publish(collection, claimed)
+        if time.monotonic() - self._backlog_at > 1.0:
+            self._backlog_at = time.monotonic()
+            metrics.OUTBOX_BACKLOG.labels(self.name).set(backlog(collections))
+        return total
+
+    def _claim(self, collection: Any) -> list[dict]:
+        now = time.time()
+        free = {"outbox.0": {"$exists": True}, "$or": [{"outboxLease": None}, {"outboxLease.until": {"$lt": now}}]}
+        candidates = [d["_id"] for d in collection.find(free, {"_id": 1}).limit(self.batch_size)]
+        lease = {"owner": self.owner, "until": now + self.lease_ms / 1000}
+        claimed = []
+        for doc_id in candidates:
+            doc = collection.find_one_and_update(
+                {"_id": doc_id, **free}, {"$set": {"outboxLease": lease}}, projection={"outbox": 1},
+                return_document=True,
+            )
+            if doc and doc.get("outbox"):
+                claimed.append(doc)
+        return claimed
+
+    def _publish(self, collection: Any, docs: list[dict]) -> int:
+        entries = [(doc["_id"], entry) for doc in docs for entry in doc["outbox"]]
+        try:
+            self.publisher.publish((e["topic"], e["key"], e["value"].encode()) for _, e in entries)
+        except PublishError:
+            for doc in docs:  # give the lease back so this or another relay retries soon
+                collection.update_one({"_id": doc["_id"], "outboxLease.owner": self.owner}, {"$unset": {"outboxLease": ""}})
+            raise
+        failpoints.hit("relay.after_publish")
+        for doc in docs:
+            ids = [e["eventId"] for e in doc["outbox"]]
+            collection.update_one(
+                {"_id": doc["_id"], "outboxLease.owner": self.owner},
+                {"$pull": {"outbox": {"eventId": {"$in": ids}}}, "$unset": {"outboxLease": ""}},
+            )
+        for _, entry in entries:
+            metrics.EVENTS_PRODUCED.labels(self.name, entry["topic"]).inc()
+        self.published += len(entries)
+        return len(entries)

@@ -1,0 +1,198 @@
+"""The one consumer runner: poll a batch -> decode -> validate -> dedupe -> dispatch -> record -> commit.
+
+Offsets are committed only after every message of the batch has its effects stored or
+has been dead-lettered; a poison message or an exhausted handler goes to the DLQ and
+the partition keeps flowing. `stop()` (SIGTERM) lets the batch in hand finish, commits
+and closes.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from django.conf import settings
+from pymongo.errors import BulkWriteError
+
+from ecom_project.events.envelope import Envelope, InvalidEvent, decode
+from ecom_project.messaging import deadletters, failpoints
+from ecom_project.messaging.consumers import ConsumerSpec
+from ecom_project.messaging.producer import Publisher, bootstrap_servers
+from ecom_project.mongo import get_db
+from ecom_project.observability import metrics
+from ecom_project.observability.logging import event_context
+
+log = logging.getLogger(__name__)
+
+
+def processed_events(consumer: str) -> Any:
+    return get_db()[f"{consumer}_processed_events"]
+
+
+def consumer_status() -> Any:
+    return get_db()["consumer_status"]
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        spec: ConsumerSpec,
+        *,
+        group_id: str | None = None,
+        publisher: Publisher | None = None,
+        batch_size: int | None = None,
+        max_attempts: int | None = None,
+        backoff_ms: int | None = None,
+        consumer_config: dict | None = None,
+    ) -> None:
+        self.spec = spec
+        self.group_id = group_id or spec.group_id
+        self.instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self._publisher = publisher
+        self.batch_size = batch_size or settings.CONSUMER_BATCH_SIZE
+        self.max_attempts = max_attempts or settings.HANDLER_MAX_ATTEMPTS
+        self.backoff_ms = settings.HANDLER_BACKOFF_MS if backoff_ms is None else backoff_ms
+        self.consumer_config = {
+            **settings.KAFKA_CONSUMER, "bootstrap.servers": bootstrap_servers(),
+            "group.id": self.group_id, "client.id": f"{spec.name}-{self.instance}", **(consumer_config or {}),
+        }
+        self.stop_event = threading.Event()
+        self.assigned = threading.Event()
+        self.stats = {"processed": 0, "duplicates": 0, "failures": 0, "deadLetters": 0, "batches": 0}
+        self._status_at = 0.0
+        self._processed = processed_events(spec.name)
+
+    @property
+    def publisher(self) -> Publisher:
+        if self._publisher is None:
+            self._publisher = Publisher()
+        return self._publisher
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run(self) -> None:
+        if self.spec.setup:
+            self.spec.setup()
+        consumer = Consumer(self.consumer_config)
+        consumer.subscribe(self.spec.topics, on_assign=lambda c, parts: self.assigned.set())
+        log.info("consumer started", extra={"consumer": self.spec.name, "group": self.group_id, "topics": self.spec.topics})
+        clean = False
+        try:
+            while not self.stop_event.is_set():
+                messages = consumer.consume(self.batch_size, timeout=0.2)
+                metrics.CONSUMER_HEARTBEAT.labels(self.spec.name).set(time.time())
+                if messages:
+                    self.process_batch(consumer, messages)
+                self._report_status()
+            clean = True
+        finally:
+            if clean:  # a Crash (failpoint) leaves without commit or clean close, like a killed process
+                consumer.close()
+                self._report_status(force=True, state="stopped")
+                log.info("consumer stopped", extra={"consumer": self.spec.name, **self.stats})
+
+    def process_batch(self, consumer: Consumer, messages: list[Message]) -> None:
+        decoded: list[tuple[Message, Envelope]] = []
+        offsets: dict[tuple[str, int], int] = {}
+        for message in messages:
+            if message.error():
+                if message.error().code() != KafkaError._PARTITION_EOF:
+                    log.warning("consume error", extra={"consumer": self.spec.name, "error": str(message.error())})
+                continue
+            offsets[(message.topic(), message.partition())] = message.offset() + 1
+            try:
+                decoded.append((message, decode(message.value())))
+            except InvalidEvent as exc:
+                self._dead_letter(message, None, str(exc), attempts=0)
+        done = self._already_processed(env for _, env in decoded)
+        newly_done: list[dict] = []
+        for index, (message, event) in enumerate(decoded):
+            if index == len(decoded) // 2 and index:
+                failpoints.hit("runner.mid_batch")
+            record_id = f"{self.spec.name}:{event.event_id}"
+            if record_id in done:
+                self.stats["duplicates"] += 1
+                metrics.EVENTS_DUPLICATE.labels(self.spec.name, message.topic()).inc()
+                continue
+            if self._dispatch(message, event):
+                done.add(record_id)
+                newly_done.append({"_id": record_id, "topic": message.topic(), "at": datetime.now(timezone.utc)})
+        self._record_processed(newly_done)
+        failpoints.hit("runner.after_effects")
+        if offsets:
+            consumer.commit(
+                offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
+            )
+        self.stats["batches"] += 1
+
+    def _already_processed(self, events) -> set[str]:
+        ids = [f"{self.spec.name}:{e.event_id}" for e in events]
+        if not ids:
+            return set()
+        return {d["_id"] for d in self._processed.find({"_id": {"$in": ids}}, {"_id": 1})}
+
+    def _record_processed(self, records: list[dict]) -> None:
+        if not records:
+            return
+        try:
+            self._processed.insert_many(records, ordered=False)
+        except BulkWriteError as exc:  # a redelivery after a crash: already recorded is fine
+            if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+                raise
+
+    def _dispatch(self, message: Message, event: Envelope) -> bool:
+        """True when the handler applied the event; False when it went to the DLQ."""
+        handler = self.spec.handlers.get(event.type)
+        if handler is None:
+            self._dead_letter(message, event, f"no handler for {event.type} v{event.version}", attempts=0)
+            return False
+        topic = message.topic()
+        last_error = ""
+        with event_context(eventId=str(event.event_id), correlationId=event.correlation_id, orderId=event.key):
+            for attempt in range(1, self.max_attempts + 1):
+                started = time.perf_counter()
+                try:
+                    handler(event)
+                except Exception as exc:  # bounded retries, then DLQ; never lost, never blocking
+                    last_error = f"{type(exc).__name__}: {exc}"
+                    self.stats["failures"] += 1
+                    metrics.EVENTS_FAILED.labels(self.spec.name, topic).inc()
+                    log.warning("handler failed", extra={"consumer": self.spec.name, "attempt": attempt, "error": last_error})
+                    if attempt < self.max_attempts:
+                        self.stop_event.wait(self.backoff_ms * 2 ** (attempt - 1) / 1000)
+                    continue
+                metrics.HANDLER_SECONDS.labels(self.spec.name, topic).observe(time.perf_counter() - started)
+                metrics.EVENTS_CONSUMED.labels(self.spec.name, topic).inc()
+                self.stats["processed"] += 1
+                return True
+            self._dead_letter(message, event, last_error, attempts=self.max_attempts)
+            return False
+
+    def _dead_letter(self, message: Message, event: Envelope | None, error: str, *, attempts: int) -> None:
+        document, envelope = deadletters.build_dead_letter(
+            consumer=self.spec.name, topic=message.topic(), partition=message.partition(), offset=message.offset(),
+            key=message.key(), raw=message.value(), event=event, error=error, attempts=attempts,
+        )
+        self.publisher.publish([(document["dlqTopic"], envelope.key, envelope.to_json())])
+        deadletters.store(document)
+        self.stats["deadLetters"] += 1
+        metrics.EVENTS_DEAD_LETTERED.labels(self.spec.name, message.topic()).inc()
+        log.error("event dead-lettered", extra={"consumer": self.spec.name, "topic": message.topic(), "error": error})
+
+    def _report_status(self, *, force: bool = False, state: str = "running") -> None:
+        now = time.monotonic()
+        if not force and now - self._status_at < 2.0:
+            return
+        self._status_at = now
+        consumer_status().update_one(
+            {"_id": f"{self.spec.name}:{self.instance}"},
+            {"$set": {"consumer": self.spec.name, "group": self.group_id, "state": state,
+                      "heartbeat": datetime.now(timezone.utc), **self.stats}},
+            upsert=True,
+        )

@@ -1,0 +1,62 @@
+"""Runs consumers and their outbox relays on threads, and stops them cleanly."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from django.conf import settings
+
+from ecom_project.messaging.consumers import ConsumerSpec
+from ecom_project.messaging.outbox import OutboxRelay
+from ecom_project.messaging.producer import Publisher
+from ecom_project.messaging.runner import ConsumerRunner
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """One consumer runner plus one outbox relay per spec, each on its own thread."""
+
+    def __init__(self, specs: Sequence[ConsumerSpec], *, group_suffix: str = "", publisher: Publisher | None = None) -> None:
+        self.publisher = publisher or Publisher()
+        self.runners = [
+            ConsumerRunner(spec, group_id=spec.group_id + group_suffix, publisher=self.publisher) for spec in specs
+        ]
+        self.relays = [
+            OutboxRelay(
+                name=spec.name, collections=spec.outbox_collections, publisher=self.publisher,
+                lease_ms=settings.OUTBOX_LEASE_MS, poll_ms=settings.OUTBOX_POLL_MS,
+            )
+            for spec in specs
+        ]
+        self.threads: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+
+    def start(self) -> "Worker":
+        for component in [*self.runners, *self.relays]:
+            name = f"{type(component).__name__}-{getattr(component, 'spec', component).name}"
+            thread = threading.Thread(target=self._guard, args=(component.run,), name=name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def _guard(self, target) -> None:
+        try:
+            target()
+        except BaseException as exc:  # recorded so the supervisor (command or test) can see it
+            self.errors.append(exc)
+            log.exception("worker thread died", extra={"thread": threading.current_thread().name})
+
+    def wait_assigned(self, timeout: float = 30.0) -> bool:
+        return all(r.assigned.wait(timeout) for r in self.runners)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        for component in [*self.runners, *self.relays]:
+            component.stop()
+        for thread in self.threads:
+            thread.join(timeout)
+        self.publisher.close()
+
+    def alive(self) -> bool:
+        return all(t.is_alive() for t in self.threads)

@@ -1,0 +1,85 @@
+"""The one MongoDB client of the process.
+
+`MONGO_URL` unset or `mongomock://` gives an in-process mongomock database; a
+`mongodb://` URL gives pymongo against a real server. Callers never branch on which.
+"""
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlparse
+
+from django.conf import settings
+
+_MOCK_WRITE_LOCK = threading.RLock()
+_MOCK_WRITES = {
+    "insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one",
+    "delete_many", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
+    "bulk_write", "create_index", "drop",
+}
+
+
+class _SerializedCollection:
+    """mongomock applies an update as read-modify-write in Python; a real server applies it
+    atomically. Serialising writes in the process gives mongomock the same single-document
+    atomicity that the outbox and idempotency guards rely on."""
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._collection, name)
+        if name not in _MOCK_WRITES:
+            return attr
+
+        def serialized(*args: Any, **kwargs: Any) -> Any:
+            with _MOCK_WRITE_LOCK:
+                return attr(*args, **kwargs)
+
+        return serialized
+
+    def __getitem__(self, name: str) -> "_SerializedCollection":
+        return _SerializedCollection(self._collection[name])
+
+
+class _SerializedDatabase:
+    def __init__(self, database: Any) -> None:
+        self._database = database
+
+    def __getitem__(self, name: str) -> _SerializedCollection:
+        return _SerializedCollection(self._database[name])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._database, name)
+
+
+@lru_cache(maxsize=None)
+def _client(url: str) -> Any:
+    if urlparse(url).scheme == "mongomock":
+        import mongomock
+
+        return mongomock.MongoClient()
+    import pymongo
+
+    return pymongo.MongoClient(url, serverSelectionTimeoutMS=3000, tz_aware=True)
+
+
+def get_db() -> Any:
+    """The project's database (DB name from `MONGO_DB`, default `ecom`)."""
+    url = settings.MONGO_URL
+    database = _client(url)[settings.MONGO_DB]
+    return _SerializedDatabase(database) if urlparse(url).scheme == "mongomock" else database
+
+
+def is_shared_store() -> bool:
+    """True when several processes can see the same data (a real MongoDB server)."""
+    return urlparse(settings.MONGO_URL).scheme != "mongomock"
+
+
+def ping() -> bool:
+    try:
+        get_db().command("ping")
+        return True
+    except Exception:  # readiness reports it; the caller decides what to do
+        return False

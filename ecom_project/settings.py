@@ -1,0 +1,174 @@
+"""Settings for the order pipeline. Every knob comes from the environment (DESIGN §9)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ecom_project import config
+from ecom_project.config import ConfigError, env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+try:
+    DEBUG = env_bool("DEBUG", True)
+    SERVICE_NAME = env_str("SERVICE_NAME", "ecom")
+    HOST = env_str("HOST", "127.0.0.1")
+    PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
+    METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0, maximum=65535)
+    KAFKA_BROKERS = config.kafka_brokers(env_str("KAFKA_BROKERS"))
+    KAFKA_PARTITIONS = env_int("KAFKA_PARTITIONS", 6, minimum=1, maximum=256)
+    MONGO_URL = config.mongo_url(env_str("MONGO_URL"))
+    MONGO_DB = env_str("MONGO_DB", "ecom")
+    REDIS_URL = config.redis_url(env_str("REDIS_URL"))
+    PAYMENT_AUTH_LIMIT = env_float("PAYMENT_AUTH_LIMIT", 5000.0, maximum=1e12)
+    PAYMENT_FAILURE_RATE = env_float("PAYMENT_FAILURE_RATE", 0.0)
+    SHIPPING_FAILURE_RATE = env_float("SHIPPING_FAILURE_RATE", 0.0)
+    SHIPPING_COUNTRIES = [c.upper() for c in env_list("SHIPPING_COUNTRIES", "US,CA,GB,DE,FR,NL")]
+    LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+    if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"LOG_LEVEL={LOG_LEVEL!r} is not a log level")
+    HANDLER_MAX_ATTEMPTS = env_int("HANDLER_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
+    HANDLER_BACKOFF_MS = env_int("HANDLER_BACKOFF_MS", 50, minimum=0, maximum=60000)
+    CONSUMER_BATCH_SIZE = env_int("CONSUMER_BATCH_SIZE", 500, minimum=1, maximum=10000)
+    OUTBOX_POLL_MS = env_int("OUTBOX_POLL_MS", 100, minimum=1, maximum=60000)
+    OUTBOX_LEASE_MS = env_int("OUTBOX_LEASE_MS", 10000, minimum=100, maximum=600000)
+    JWT_SECRET = env_str("JWT_SECRET")
+    if not JWT_SECRET:
+        if not DEBUG:
+            raise ConfigError("JWT_SECRET must be set when DEBUG is off")
+        JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY") or JWT_SECRET + "-django"
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
+    SQLITE_PATH = env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+except ConfigError as exc:  # one readable line, no traceback, non-zero exit
+    print(f"configuration error: {exc}", file=sys.stderr)
+    raise SystemExit(2) from None
+
+KAFKA_PRODUCER = {
+    "acks": "all",
+    "enable.idempotence": True,
+    "linger.ms": 5,
+    "message.timeout.ms": 15000,
+    "allow.auto.create.topics": False,
+    **config.librdkafka_overrides("KAFKA_PRODUCER_"),
+}
+KAFKA_CONSUMER = {
+    "auto.offset.reset": "earliest",
+    "enable.auto.commit": False,
+    "session.timeout.ms": 6000,
+    "heartbeat.interval.ms": 500,
+    "max.poll.interval.ms": 60000,
+    "partition.assignment.strategy": "range",
+    "fetch.wait.max.ms": 50,
+    "allow.auto.create.topics": False,
+    **config.librdkafka_overrides("KAFKA_CONSUMER_"),
+}
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "channels",
+    "django_prometheus",
+    "ecom_project",
+    "orders",
+    "inventory",
+    "payments",
+    "shipping",
+    "projections",
+    "operations",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "ecom_project.urls"
+ASGI_APPLICATION = "ecom_project.asgi.application"
+WSGI_APPLICATION = None
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+STATIC_ROOT = BASE_DIR / "var" / "static"
+LOGIN_URL = "/ops/login/"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "ecom_project.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Order pipeline API",
+    "DESCRIPTION": "Event-driven e-commerce order pipeline (orders, inventory, payments, shipping).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+CHANNEL_LAYERS = (
+    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    if REDIS_URL
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "ecom_project.observability.logging.JsonFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        "kafka": {"level": LOG_LEVEL},
+    },
+}
+
+# Consumers of the pipeline (name -> "module.attribute" of a messaging.ConsumerSpec).
+PIPELINE_CONSUMERS: dict[str, str] = {}

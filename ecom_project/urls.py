@@ -1,0 +1,18 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from ecom_project import health
+
+urlpatterns = [
+    path("health", health.health, name="health"),
+    path("ready", health.ready, name="ready"),
+    path("", include("django_prometheus.urls")),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("orders.urls")),
+    path("", include("projections.urls")),
+    path("", include("operations.urls")),
+]
+
+handler404 = "ecom_project.api_errors.handler404"
+handler500 = "ecom_project.api_errors.handler500"

@@ -1,0 +1,97 @@
+"""The consumer runner against the real embedded broker."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from ecom_project.events.envelope import decode
+from ecom_project.messaging.deadletters import dead_letters
+from ecom_project.messaging.producer import Publisher
+from tests.kernel.conftest import effects, order_created
+from tests.support import read_topic, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def publish(*events, raw: list[tuple[str, str, bytes]] = ()) -> None:
+    publisher = Publisher()
+    publisher.publish([(e.topic, e.key, e.to_json()) for e in events] + list(raw))
+    publisher.close()
+
+
+def count_of(order_id: str) -> int | None:
+    doc = effects().find_one({"_id": order_id})
+    return doc and doc["count"]
+
+
+def test_event_is_applied_once_and_its_reply_published(probe, start_worker):
+    handler, spec = probe
+    start_worker([spec])
+    event = order_created()
+    publish(event)
+    wait_until(lambda: count_of(event.key) == 1, message="effect stored")
+    replies = read_topic("inventory.InventoryFailed.v1", key=event.key)
+    reply = decode(replies[0].value())
+    assert reply.causation_id == str(event.event_id)
+    assert reply.correlation_id == event.correlation_id
+    wait_until(lambda: effects().find_one({"_id": event.key})["outbox"] == [], message="outbox drained")
+
+
+def test_duplicate_delivery_gives_one_effect(probe, start_worker):
+    handler, spec = probe
+    start_worker([spec])
+    event = order_created()
+    later = order_created()
+    publish(event, event)
+    publish(event, later)
+    wait_until(lambda: count_of(later.key) == 1)
+    wait_until(lambda: handler.calls >= 2)
+    assert count_of(event.key) == 1
+
+
+def test_poison_message_goes_to_dlq_and_partition_keeps_flowing(probe, start_worker):
+    handler, spec = probe
+    start_worker([spec])
+    key = uuid.uuid4().hex
+    valid_after = order_created(key)  # same key -> same partition as the poison messages
+    bad_schema = json.loads(order_created(key).to_json())
+    bad_schema["payload"]["total"] = "lots"
+    publish(raw=[("order.OrderCreated.v1", key, b"{not json"), ("order.OrderCreated.v1", key, json.dumps(bad_schema).encode())])
+    publish(valid_after)
+    wait_until(lambda: count_of(key) == 1, message="event after the poison applied")
+    letters = wait_until(lambda: list(dead_letters().find({"orderId": key})) if dead_letters().count_documents({"orderId": key}) == 2 else None)
+    errors = sorted(letter["error"] for letter in letters)
+    assert errors[0].startswith("bad order.OrderCreated payload") and "total" in errors[0]
+    assert errors[1].startswith("not JSON")
+    assert all(letter["status"] == "pending" and letter["attempts"] == 0 for letter in letters)
+    dlq = read_topic("order.OrderCreated.v1.dlq", key=key, expect=2)
+    assert len(dlq) == 2
+    assert json.loads(dlq[0].value())["type"] == "ops.DeadLetter"
+
+
+def test_handler_failing_twice_then_succeeding_gives_one_effect(probe, start_worker):
+    handler, spec = probe
+    start_worker([spec])
+    event = order_created()
+    handler.fail_times[event.key] = 2
+    publish(event)
+    wait_until(lambda: count_of(event.key) == 1)
+    assert dead_letters().count_documents({"orderId": event.key}) == 0
+
+
+def test_handler_failing_always_is_dead_lettered_after_max_attempts(probe, start_worker, settings):
+    handler, spec = probe
+    start_worker([spec])
+    event = order_created()
+    next_event = order_created(event.key)
+    handler.always_fail.add(event.key)
+    publish(event)
+    letter = wait_until(lambda: dead_letters().find_one({"orderId": event.key}))
+    assert letter["attempts"] == settings.HANDLER_MAX_ATTEMPTS
+    assert letter["originalEventId"] == str(event.event_id)
+    assert "probe told to fail" in letter["error"]
+    handler.always_fail.clear()
+    publish(next_event)
+    wait_until(lambda: count_of(event.key) == 1, message="partition keeps flowing after a dead letter")

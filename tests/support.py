@@ -1,0 +1,48 @@
+"""Test helpers: waiting on conditions (never bare sleeps) and reading topics."""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from django.conf import settings
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.05, message: str = "") -> T:
+    """Poll `condition` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}")
+        time.sleep(interval)
+
+
+def read_topic(topic: str, *, key: str | None = None, expect: int = 1, timeout: float = 20.0) -> list:
+    """Messages of `topic` (those with `key`, if given), read from the beginning until `expect` are seen.
+
+    Partitions are assigned by hand, so no consumer-group join slows the test down."""
+    consumer = Consumer({
+        **settings.KAFKA_CONSUMER, "bootstrap.servers": settings.KAFKA_BROKERS,
+        "group.id": f"test-reader-{uuid.uuid4().hex[:8]}",
+    })
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    found = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and len(found) < expect:
+            for message in consumer.consume(100, timeout=0.2):
+                if message.error():
+                    continue
+                if key is None or (message.key() or b"").decode() == key:
+                    found.append(message)
+    finally:
+        consumer.close()
+    return found
