@@ -102,9 +102,15 @@ class ShippingFailedV1(Payload):
 
 
 class RetryRequestedV1(Payload):
+    """Carries what the step's owner needs to re-run it, even if it never saw the order before."""
+
     order_id: OrderId
     step: Step
     requested_by: Annotated[str, Field(min_length=1, max_length=64, description="operator user id")]
+    items: Annotated[list[Line], Field(min_length=1, max_length=100)]
+    total: Money
+    currency: Currency
+    shipping_country: Country | None = None
 
 
 class CompensationRequestedV1(Payload):
