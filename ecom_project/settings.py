@@ -171,4 +171,7 @@ LOGGING = {
 }
 
 # Consumers of the pipeline (name -> "module.attribute" of a messaging.ConsumerSpec).
-PIPELINE_CONSUMERS: dict[str, str] = {}
+PIPELINE_CONSUMERS: dict[str, str] = {
+    "payments": "payments.handlers.CONSUMER",
+    "shipping": "shipping.handlers.CONSUMER",
+}
