@@ -52,6 +52,7 @@ def build_dead_letter(
     document = {
         "_id": dead_letter_id, "status": PENDING, "dlqTopic": dlq_topic(topic), "partition": partition,
         "offset": offset, "raw": raw.decode("utf-8", "replace") if raw is not None else None,
+        "key": key.decode("utf-8", "replace") if key is not None else None,  # a replay reuses the partition key
         "replays": [], **payload.model_dump(mode="json", by_alias=True), "failedAt": failed_at,
     }
     return document, envelope

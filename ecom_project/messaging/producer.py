@@ -1,6 +1,7 @@
 """The project's Kafka producer: idempotent, acks=all, settings from BROKER.md (overridable by env)."""
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 
@@ -21,7 +22,10 @@ def bootstrap_servers() -> str:
 
 
 def make_producer(**overrides: object) -> Producer:
-    return Producer({"bootstrap.servers": bootstrap_servers(), **settings.KAFKA_PRODUCER, **overrides})
+    return Producer({
+        "bootstrap.servers": bootstrap_servers(), "logger": logging.getLogger("kafka.producer"),
+        **settings.KAFKA_PRODUCER, **overrides,
+    })
 
 
 class Publisher:

@@ -59,7 +59,8 @@ class ConsumerRunner:
         self.backoff_ms = settings.HANDLER_BACKOFF_MS if backoff_ms is None else backoff_ms
         self.consumer_config = {
             **settings.KAFKA_CONSUMER, "bootstrap.servers": bootstrap_servers(),
-            "group.id": self.group_id, "client.id": f"{spec.name}-{self.instance}", **(consumer_config or {}),
+            "group.id": self.group_id, "client.id": f"{spec.name}-{self.instance}",
+            "logger": logging.getLogger("kafka.consumer"), **(consumer_config or {}),
         }
         self.stop_event = threading.Event()
         self.assigned = threading.Event()

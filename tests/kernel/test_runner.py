@@ -95,3 +95,27 @@ def test_handler_failing_always_is_dead_lettered_after_max_attempts(probe, start
     handler.always_fail.clear()
     publish(next_event)
     wait_until(lambda: count_of(event.key) == 1, message="partition keeps flowing after a dead letter")
+
+
+def test_restarted_consumer_resumes_from_committed_offsets(probe, kafka_broker):
+    from ecom_project.messaging.worker import Worker
+
+    handler, spec = probe
+    suffix = f".restart{uuid.uuid4().hex[:6]}"
+    first, second = order_created(), order_created()
+    worker = Worker([spec], group_suffix=suffix).start()
+    try:
+        assert worker.wait_assigned(30)
+        publish(first)
+        wait_until(lambda: count_of(first.key) == 1)
+    finally:
+        worker.stop()
+    calls_before = handler.calls
+    publish(second)  # produced while no consumer of the group runs
+    worker = Worker([spec], group_suffix=suffix).start()
+    try:
+        wait_until(lambda: count_of(second.key) == 1, message="event produced during the downtime applied")
+    finally:
+        worker.stop()
+    assert count_of(first.key) == 1
+    assert handler.calls == calls_before + 1, "only the new event was delivered again"

@@ -1,0 +1,95 @@
+"""Outbox writes and relays against the real embedded broker."""
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+
+from ecom_project.events.envelope import decode
+from ecom_project.messaging import failpoints
+from ecom_project.messaging.outbox import OutboxRelay, backlog, insert_with_events, update_with_events
+from ecom_project.messaging.producer import Publisher
+from ecom_project.mongo import get_db
+from tests.kernel.conftest import effects, order_created
+from tests.support import read_topic, wait_until
+
+
+def outbox_docs():
+    return get_db()["relay_test"]
+
+
+def test_update_with_events_applies_an_event_once(clean_store):
+    col = outbox_docs()
+    event = order_created()
+    assert insert_with_events(col, {"_id": "a", "n": 0})
+    assert not insert_with_events(col, {"_id": "a", "n": 0}), "same _id twice is refused"
+    assert update_with_events(col, filter={"_id": "a"}, update={"$inc": {"n": 1}}, events=[event], applied_event_id="e1")
+    assert not update_with_events(col, filter={"_id": "a"}, update={"$inc": {"n": 1}}, events=[event], applied_event_id="e1")
+    doc = col.find_one({"_id": "a"})
+    assert doc["n"] == 1 and doc["appliedEvents"] == ["e1"] and len(doc["outbox"]) == 1
+    assert backlog([col]) == 1
+
+
+def test_state_guard_refuses_a_stale_write(clean_store):
+    col = outbox_docs()
+    insert_with_events(col, {"_id": "a", "version": 1})
+    assert update_with_events(col, filter={"_id": "a", "version": 1}, update={"$inc": {"version": 1}})
+    assert not update_with_events(col, filter={"_id": "a", "version": 1}, update={"$inc": {"version": 1}})
+
+
+@pytest.mark.integration
+def test_two_relays_publish_every_entry_exactly_once(kafka_broker):
+    col = outbox_docs()
+    keys = [uuid.uuid4().hex for _ in range(60)]
+    event_ids = set()
+    for key in keys:
+        events = [order_created(key) for _ in range(3)]
+        event_ids |= {str(e.event_id) for e in events}
+        insert_with_events(col, {"_id": key}, events)
+    relays = [OutboxRelay(name="test", collections=lambda: [col], batch_size=7, poll_ms=10) for _ in range(2)]
+    threads = [threading.Thread(target=r.run) for r in relays]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: backlog([col]) == 0, message="outbox drained")
+    finally:
+        for r in relays:
+            r.stop()
+        for t in threads:
+            t.join(10)
+    assert all(r.published > 0 for r in relays), "both relays took part"
+    assert sum(r.published for r in relays) == len(event_ids)
+    seen = Counter()
+    keyset = set(keys)
+    for message in read_topic("order.OrderCreated.v1", expect=10**9, timeout=5):
+        if message.key().decode() in keyset:
+            seen[str(decode(message.value()).event_id)] += 1
+    assert set(seen) == event_ids
+    assert set(seen.values()) == {1}, "no entry published twice"
+
+
+@pytest.mark.integration
+def test_relay_crash_between_publish_and_mark_republishes_and_consumers_dedupe(probe, start_worker):
+    handler, spec = probe
+    col = outbox_docs()
+    event = order_created()
+    insert_with_events(col, {"_id": event.key}, [event])
+    crashed = OutboxRelay(name="test", collections=lambda: [col], lease_ms=3000)
+    failpoints.enable("relay.after_publish")
+    try:
+        with pytest.raises(failpoints.Crash):
+            crashed.run_once()
+    finally:
+        failpoints.disable()
+    assert backlog([col]) == 1, "entry still pending after the crash"
+    successor = OutboxRelay(name="test", collections=lambda: [col], lease_ms=3000)
+    assert successor.run_once() == 0, "the crashed relay's lease still holds"
+    wait_until(lambda: successor.run_once() == 1, message="lease expired and entry republished")
+    assert backlog([col]) == 0
+    assert len(read_topic("order.OrderCreated.v1", key=event.key, expect=2)) == 2
+    start_worker([spec])
+    wait_until(lambda: (effects().find_one({"_id": event.key}) or {}).get("count") == 1)
+    wait_until(lambda: handler.calls >= 1)
+    assert effects().find_one({"_id": event.key})["count"] == 1
