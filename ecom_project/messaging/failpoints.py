@@ -1,9 +1,11 @@
 """Named failpoints, off by default: fault-injection hooks for the reliability drills.
 
 Enable from a test with `failpoints.enable("runner.after_effects")` or by env
-`FAILPOINTS=runner.after_effects,relay.after_publish`. A failpoint raises `Crash`,
+`FAILPOINTS=runner.after_effects,relay.after_publish`. A crash point raises `Crash`,
 which the runner and relay never catch: the component stops abruptly, without
 committing offsets or marking entries sent, as a killed process would.
+`handler.raise` raises an ordinary `InjectedError` (retried, then dead-lettered);
+`handler.slow` sleeps for the `sleep` given to `enable`.
 """
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ KNOWN = {
 
 class Crash(BaseException):
     """An abrupt stop (BaseException so that ordinary `except Exception` blocks don't swallow it)."""
+
+
+class InjectedError(RuntimeError):
+    """An ordinary handler error (retried, then dead-lettered like any other)."""
 
 
 _lock = threading.Lock()
@@ -69,6 +75,8 @@ def hit(name: str) -> None:
     if sleep:
         time.sleep(sleep)
         return
+    if name == "handler.raise":
+        raise InjectedError(f"failpoint {name}")
     raise Crash(name)
 
 

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from django.conf import settings
 from pymongo.errors import BulkWriteError
 
@@ -127,10 +127,17 @@ class ConsumerRunner:
         self._record_processed(newly_done)
         failpoints.hit("runner.after_effects")
         if offsets:
-            consumer.commit(
-                offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
-            )
+            self._commit(consumer, [TopicPartition(t, p, o) for (t, p), o in offsets.items()])
         self.stats["batches"] += 1
+
+    def _commit(self, consumer: Consumer, offsets: list[TopicPartition]) -> None:
+        try:
+            consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            # Partitions moved to another member meanwhile (rebalance, poll interval exceeded):
+            # the new owner gets these messages again, and its dedupe makes that harmless.
+            self.stats["commitFailures"] = self.stats.get("commitFailures", 0) + 1
+            log.warning("offset commit refused", extra={"consumer": self.spec.name, "error": str(exc)})
 
     def _already_processed(self, events) -> set[str]:
         ids = [f"{self.spec.name}:{e.event_id}" for e in events]
@@ -159,6 +166,8 @@ class ConsumerRunner:
             for attempt in range(1, self.max_attempts + 1):
                 started = time.perf_counter()
                 try:
+                    failpoints.hit("handler.slow")
+                    failpoints.hit("handler.raise")
                     handler(event)
                 except Exception as exc:  # bounded retries, then DLQ; never lost, never blocking
                     last_error = f"{type(exc).__name__}: {exc}"
