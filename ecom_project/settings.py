@@ -175,4 +175,5 @@ PIPELINE_CONSUMERS: dict[str, str] = {
     "inventory": "inventory.handlers.CONSUMER",
     "payments": "payments.handlers.CONSUMER",
     "shipping": "shipping.handlers.CONSUMER",
+    "projections": "projections.handlers.CONSUMER",
 }

@@ -1,0 +1,16 @@
+"""Event -> projection. The projector listens to every event type of the saga."""
+from __future__ import annotations
+
+from ecom_project.events.envelope import Envelope
+from ecom_project.events.registry import DEAD_LETTER, SCHEMAS
+from ecom_project.messaging.consumers import ConsumerSpec
+from projections import repository, services
+
+
+def project_event(event: Envelope) -> None:
+    services.projection_apply(event=event)
+
+
+EVENT_HANDLERS = {event_type: project_event for (event_type, _version) in SCHEMAS if event_type != DEAD_LETTER}
+
+CONSUMER = ConsumerSpec(name="projections", handlers=EVENT_HANDLERS, setup=repository.ensure_indexes)

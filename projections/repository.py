@@ -1,0 +1,72 @@
+"""The only code that knows where projections are stored (`orders_projection`)."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from ecom_project.mongo import get_db
+
+COLLECTION = "orders_projection"
+NEWEST_FIRST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
+
+
+def projections(name: str = COLLECTION) -> Any:
+    return get_db()[name]
+
+
+def ensure_indexes(collection: Any | None = None) -> None:
+    collection = collection if collection is not None else projections()
+    collection.create_index(NEWEST_FIRST, name="newest_first")
+    collection.create_index([("status", ASCENDING), *NEWEST_FIRST], name="status_newest_first")
+
+
+def find(order_id: str, *, collection: Any | None = None) -> dict[str, Any] | None:
+    collection = collection if collection is not None else projections()
+    return collection.find_one({"_id": order_id})
+
+
+def save_if_unchanged(projection: dict[str, Any], *, previous_revision: int, collection: Any | None = None) -> bool:
+    """Compare-and-swap on `revision`: one atomic write that only lands if nobody wrote since we read.
+
+    The timeline's eventIds in the stored document are what make a redelivery a no-op."""
+    collection = collection if collection is not None else projections()
+    document = {key: value for key, value in projection.items() if key != "_id"}
+    if previous_revision == 0:
+        try:
+            collection.insert_one({"_id": projection["orderId"], **document})
+        except DuplicateKeyError:
+            return False
+        return True
+    result = collection.replace_one({"_id": projection["orderId"], "revision": previous_revision}, document)
+    return result.matched_count == 1
+
+
+def page(*, status: str | None, after: tuple[str, str] | None, limit: int) -> list[dict[str, Any]]:
+    """Newest first; `after` is the (createdAt, orderId) of the last row of the previous page."""
+    query: dict[str, Any] = {"status": status} if status else {}
+    if after:
+        created, order_id = after
+        query["$or"] = [{"createdAt": {"$lt": created}}, {"createdAt": created, "_id": {"$lt": order_id}}]
+    return list(projections().find(query).sort(NEWEST_FIRST).limit(limit))
+
+
+def count_by_status() -> dict[str, int]:
+    rows = projections().aggregate([{"$group": {"_id": "$status", "count": {"$sum": 1}}}])
+    return {row["_id"]: row["count"] for row in rows}
+
+
+def fresh_collection() -> Any:
+    """An empty collection to rebuild into, next to the live one."""
+    collection = projections(f"{COLLECTION}_rebuild_{int(time.time() * 1000)}")
+    collection.drop()
+    ensure_indexes(collection)
+    return collection
+
+
+def swap_in(collection: Any) -> None:
+    """Replace the live projection by a rebuilt one (a rename, atomic on a MongoDB server)."""
+    collection.rename(COLLECTION, dropTarget=True)
+    ensure_indexes()

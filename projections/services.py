@@ -1,0 +1,64 @@
+"""Writes of the read model: fold an event into the stored projection, then push the change live."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from ecom_project.events.envelope import Envelope
+from projections import domain, repository
+
+log = logging.getLogger(__name__)
+ALL_ORDERS_GROUP = "orders"
+MAX_WRITE_ATTEMPTS = 20
+
+
+class ProjectionConflict(RuntimeError):
+    """Other writers kept changing the same order; the runner retries the event."""
+
+
+def order_group(order_id: str) -> str:
+    return f"order.{order_id}"
+
+
+def projection_apply(*, event: Envelope, collection: Any | None = None, notify: bool = True) -> dict[str, Any] | None:
+    """Store the projection with `event` folded in; None when it was already in it.
+
+    Optimistic concurrency: read, fold (pure), write only if the revision is unchanged;
+    two consumers writing the same order concurrently simply retry the fold."""
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        current = repository.find(event.key, collection=collection)
+        projection = domain.apply_event(current, event)
+        if projection is None:
+            return None
+        previous = current["revision"] if current else 0
+        if repository.save_if_unchanged(projection, previous_revision=previous, collection=collection):
+            if notify:
+                projection_broadcast(projection=projection)
+            return projection
+    raise ProjectionConflict(f"order {event.key} changed {MAX_WRITE_ATTEMPTS} times while applying {event.event_id}")
+
+
+def public_view(projection: dict[str, Any]) -> dict[str, Any]:
+    """What readers see: the stored document without storage internals."""
+    return {key: value for key, value in projection.items() if key not in {"_id", "detailsFrom"}}
+
+
+def projection_broadcast(*, projection: dict[str, Any]) -> None:
+    """Push the stored change to websocket/SSE listeners. Best effort: the store is the truth and
+    readers re-fetch it on reconnect, so a channel-layer outage must not fail (and re-run) the event."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "projection.update", "projection": public_view(projection)}
+    try:
+        async_to_sync(_send_to_groups)(layer, projection["orderId"], message)
+    except Exception as exc:  # noqa: BLE001 - logged, see docstring
+        log.warning("projection broadcast failed", extra={"orderId": projection["orderId"], "error": str(exc)})
+
+
+async def _send_to_groups(layer: Any, order_id: str, message: dict[str, Any]) -> None:
+    await layer.group_send(ALL_ORDERS_GROUP, message)
+    await layer.group_send(order_group(order_id), message)

@@ -1,0 +1,99 @@
+"""The projector against the repository store: idempotent, order-independent, concurrent-safe, pushed live."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from ecom_project.events import registry as r
+from projections import domain, handlers, repository, services
+from tests.projections.conftest import HAPPY, SHIPPING_FAILED, saga
+
+
+def stored(order_id):
+    return repository.find(order_id)
+
+
+def test_redelivery_stores_each_event_once(order_id):
+    events = saga(order_id, *HAPPY)
+    for event in events + events:
+        handlers.project_event(event)
+    projection = stored(order_id)
+    assert projection["status"] == domain.SHIPPED
+    assert [e["eventId"] for e in projection["timeline"]] == [str(e.event_id) for e in events]
+    assert projection["revision"] == 4
+
+
+def test_out_of_order_delivery_ends_in_the_same_state(order_id):
+    events = saga(order_id, *SHIPPING_FAILED)
+    for event in reversed(events):
+        services.projection_apply(event=event, notify=False)
+    reversed_result = services.public_view(stored(order_id))
+    repository.projections().delete_one({"_id": order_id})
+    for event in events:
+        services.projection_apply(event=event, notify=False)
+    assert services.public_view(stored(order_id)) == reversed_result
+    assert reversed_result["status"] == domain.CANCELLED
+
+
+def test_concurrent_writers_on_one_order_lose_nothing(order_id):
+    events = saga(order_id, *SHIPPING_FAILED, r.RETRY_REQUESTED, r.COMPENSATION_REQUESTED)
+    barrier = threading.Barrier(len(events))
+
+    def apply(event):
+        barrier.wait(5)
+        services.projection_apply(event=event, notify=False)
+
+    threads = [threading.Thread(target=apply, args=(e,)) for e in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    projection = stored(order_id)
+    assert len(projection["timeline"]) == len(events) == projection["revision"]
+    assert projection["status"] == domain.CANCELLED
+
+
+def test_a_stored_change_is_pushed_to_both_groups(order_id):
+    layer = get_channel_layer()
+    everything = async_to_sync(layer.new_channel)()
+    one_order = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(services.ALL_ORDERS_GROUP, everything)
+    async_to_sync(layer.group_add)(services.order_group(order_id), one_order)
+    try:
+        (created,) = saga(order_id, r.ORDER_CREATED)
+        handlers.project_event(created)
+        for channel in (everything, one_order):
+            message = async_to_sync(layer.receive)(channel)
+            assert message["type"] == "projection.update"
+            assert message["projection"]["orderId"] == order_id
+            assert message["projection"]["status"] == domain.PENDING
+            assert "_id" not in message["projection"]
+    finally:
+        async_to_sync(layer.group_discard)(services.ALL_ORDERS_GROUP, everything)
+        async_to_sync(layer.group_discard)(services.order_group(order_id), one_order)
+
+
+def test_channel_layer_outage_does_not_fail_the_event(order_id, monkeypatch):
+    class BrokenLayer:
+        async def group_send(self, group, message):
+            raise ConnectionError("redis down")
+
+    monkeypatch.setattr(services, "get_channel_layer", lambda: BrokenLayer())
+    (created,) = saga(order_id, r.ORDER_CREATED)
+    handlers.project_event(created)
+    assert stored(order_id)["status"] == domain.PENDING
+
+
+def test_the_consumer_listens_to_every_event_type():
+    expected = {topic for topic in r.EVENT_TOPICS}
+    assert set(handlers.CONSUMER.topics) == expected
+
+
+@pytest.mark.parametrize("event_type", [t for (t, _v) in r.SCHEMAS if t != r.DEAD_LETTER])
+def test_any_single_event_creates_a_projection(order_id, event_type):
+    (event,) = saga(order_id, event_type)
+    handlers.project_event(event)
+    assert stored(order_id)["timeline"][0]["type"] == event_type
