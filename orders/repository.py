@@ -1,0 +1,75 @@
+"""The only code that knows the orders collections.
+
+`orders`: one document per order, `_id` = orderId, carrying its outbox.
+`order_idempotency_keys`: `_id` = the client's Idempotency-Key, written before the order
+so two racing requests with one key agree on one orderId.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from ecom_project.events.envelope import Envelope
+from ecom_project.messaging.outbox import insert_with_events, update_with_events
+from ecom_project.mongo import get_db
+
+
+def orders() -> Any:
+    return get_db()["orders"]
+
+
+def idempotency_keys() -> Any:
+    return get_db()["order_idempotency_keys"]
+
+
+def ensure_indexes() -> None:
+    orders().create_index([("status", ASCENDING), ("createdAt", DESCENDING)], name="status_createdAt")
+    orders().create_index([("createdAt", DESCENDING)], name="createdAt")
+
+
+def order_insert(document: dict, events: Sequence[Envelope]) -> bool:
+    """False when an order with this _id exists already."""
+    return insert_with_events(orders(), document, events)
+
+
+def order_find(order_id: str) -> dict | None:
+    return orders().find_one({"_id": order_id}, {"outbox": 0, "outboxLease": 0})
+
+
+def order_update(
+    *, order_id: str, version: int, update: dict, events: Sequence[Envelope] = (), applied_event_id: str | None = None
+) -> bool:
+    """One atomic write guarded by the version read (optimistic concurrency) and, when
+    given, by the event id not being applied yet. False when either guard fails."""
+    change = {**update, "$inc": {"version": 1}}
+    return update_with_events(
+        orders(), filter={"_id": order_id, "version": version}, update=change, events=events,
+        applied_event_id=applied_event_id,
+    )
+
+
+def orders_find(*, status: str | None, limit: int, created_before: datetime | None) -> list[dict]:
+    query: dict = {}
+    if status:
+        query["status"] = status
+    if created_before:
+        query["createdAt"] = {"$lt": created_before}
+    cursor = orders().find(query, {"outbox": 0, "outboxLease": 0, "appliedEvents": 0})
+    return list(cursor.sort([("createdAt", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+
+
+def idempotency_key_claim(*, key: str, body_hash: str, order_id: str, at: datetime) -> dict:
+    """The key's record: the one just written, or the one an earlier request wrote."""
+    record = {"_id": key, "bodyHash": body_hash, "orderId": order_id, "createdAt": at}
+    try:
+        idempotency_keys().insert_one(record)
+    except DuplicateKeyError:
+        existing = idempotency_keys().find_one({"_id": key})
+        if existing is not None:
+            return existing
+        raise
+    return record
