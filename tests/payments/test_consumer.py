@@ -1,0 +1,63 @@
+"""The payments consumer against the real embedded broker: events in, outcomes out on their topics."""
+from __future__ import annotations
+
+import pytest
+
+from ecom_project.events.envelope import decode
+from ecom_project.events.registry import PAYMENT_AUTHORIZED, PAYMENT_FAILED, PAYMENT_REFUNDED, topic_of
+from ecom_project.messaging.producer import Publisher
+from payments.handlers import CONSUMER
+from payments.selectors import payment_get
+from tests.payments.conftest import inventory_reserved, new_order_id, shipping_failed
+from tests.support import read_topic, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def publish(*events) -> None:
+    publisher = Publisher()
+    publisher.publish([(e.topic, e.key, e.to_json()) for e in events])
+    publisher.close()
+
+
+def published(event_type: str, order_id: str, expect: int = 1) -> list:
+    return [decode(m.value()) for m in read_topic(topic_of(event_type), key=order_id, expect=expect)]
+
+
+def test_reservation_becomes_authorisation_or_decline_on_the_topics(start_worker):
+    start_worker([CONSUMER])
+    approved, declined = new_order_id(), new_order_id()
+    reserved = inventory_reserved(approved, total="5000.00")
+    publish(reserved, reserved, inventory_reserved(declined, total="5000.01"))
+    [authorized] = published(PAYMENT_AUTHORIZED, approved)
+    assert authorized.causation_id == str(reserved.event_id) and authorized.correlation_id == reserved.correlation_id
+    assert authorized.payload["amount"] == "5000.00" and authorized.payload["shippingCountry"] == "US"
+    [failed] = published(PAYMENT_FAILED, declined)
+    assert "exceeds the authorisation limit" in failed.payload["reason"]
+    wait_until(lambda: payment_get(order_id=declined), message="decline stored")
+
+
+def test_shipping_failure_becomes_one_refund_on_the_topic(start_worker):
+    start_worker([CONSUMER])
+    order_id = new_order_id()
+    failed = shipping_failed(order_id)
+    publish(inventory_reserved(order_id))
+    wait_until(lambda: (payment_get(order_id=order_id) or {}).get("status") == "AUTHORIZED", message="authorised")
+    publish(failed, failed)
+    [refunded] = published(PAYMENT_REFUNDED, order_id)
+    assert refunded.payload["paymentId"] == payment_get(order_id=order_id)["paymentId"]
+    assert refunded.causation_id == str(failed.event_id)
+    assert len(read_topic(topic_of(PAYMENT_REFUNDED), key=order_id, expect=2, timeout=3)) == 1, "the duplicate refunded nothing"
+
+
+def test_shipping_failure_downstream_ends_in_a_refund(start_worker, settings):
+    """payments and shipping together: reserved -> authorised -> carrier refuses -> refunded."""
+    from shipping.handlers import CONSUMER as SHIPPING_CONSUMER
+
+    settings.SHIPPING_COUNTRIES = ["US"]
+    start_worker([CONSUMER, SHIPPING_CONSUMER])
+    order_id = new_order_id()
+    publish(inventory_reserved(order_id, country="BR"))
+    [refunded] = published(PAYMENT_REFUNDED, order_id)
+    assert refunded.payload["reason"] == "shipping failed: the carrier does not ship to BR"
+    wait_until(lambda: payment_get(order_id=order_id)["status"] == "REFUNDED", message="refund stored")
