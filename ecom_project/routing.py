@@ -1,2 +1,4 @@
 """Websocket routes of the project (apps add theirs here)."""
-websocket_urlpatterns: list = []
+from projections.routing import websocket_urlpatterns as projections_websockets
+
+websocket_urlpatterns: list = [*projections_websockets]

@@ -1,1 +1,15 @@
-urlpatterns: list = []
+from django.conf import settings
+from django.urls import path
+from django.views.static import serve
+
+from projections import api, views
+
+urlpatterns = [
+    path("api/read/orders", api.OrderProjectionListApi.as_view(), name="read-orders"),
+    path("api/read/status-counts", api.StatusCountsApi.as_view(), name="read-status-counts"),
+    path("api/read/orders/<str:order_id>", api.OrderProjectionDetailApi.as_view(), name="read-order"),
+    path("api/read/orders/<str:order_id>/stream", views.order_stream, name="read-order-stream"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    # The dashboard's own JS/CSS, served by the project in every mode (no CDN, no collectstatic step).
+    path("static/dashboard/<path:path>", serve, {"document_root": settings.BASE_DIR / "static" / "dashboard"}),
+]

@@ -60,3 +60,13 @@ SHIPPING_FAILED = (
 @pytest.fixture
 def order_id() -> str:
     return f"ord-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test gets its own in-memory channel layer (the layer caches per-loop queues)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
