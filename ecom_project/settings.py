@@ -142,6 +142,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+SIMPLE_JWT = {"ALGORITHM": "HS256", "SIGNING_KEY": JWT_SECRET, "UPDATE_LAST_LOGIN": False}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Order pipeline API",
     "DESCRIPTION": "Event-driven e-commerce order pipeline (orders, inventory, payments, shipping).",

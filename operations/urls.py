@@ -1,1 +1,35 @@
-urlpatterns: list = []
+from django.conf import settings
+from django.contrib.auth.views import LogoutView
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+from django.urls import path
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from operations import api, order_pages, pages
+
+app_name = "ops"
+
+urlpatterns = [
+    path("api/auth/token", TokenObtainPairView.as_view(), name="token"),
+    path("api/auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
+    path("api/admin/orders/<str:order_id>/retry", api.OrderRetryApi.as_view(), name="api-order-retry"),
+    path("api/admin/orders/<str:order_id>/compensate", api.OrderCompensateApi.as_view(), name="api-order-compensate"),
+    path("api/admin/dead-letters", api.DeadLetterListApi.as_view(), name="api-dead-letters"),
+    path("api/admin/dead-letters/<str:dead_letter_id>", api.DeadLetterDetailApi.as_view(), name="api-dead-letter"),
+    path("api/admin/dead-letters/<str:dead_letter_id>/replay", api.DeadLetterReplayApi.as_view(),
+         name="api-dead-letter-replay"),
+    path("ops/", pages.index, name="index"),
+    path("ops/login/", pages.OpsLoginView.as_view(), name="login"),
+    path("ops/logout/", LogoutView.as_view(next_page=settings.LOGIN_URL), name="logout"),
+    path("ops/dead-letters/", pages.dead_letter_list, name="dead-letters"),
+    path("ops/dead-letters/replay", pages.dead_letter_replay, name="dead-letter-replay"),
+    path("ops/dead-letters/<str:dead_letter_id>/", pages.dead_letter_detail, name="dead-letter"),
+    path("ops/consumers/", pages.consumer_list, name="consumers"),
+    path("ops/orders/", order_pages.order_list, name="orders"),
+    path("ops/orders/<str:order_id>/", order_pages.order_detail, name="order"),
+    path("ops/orders/<str:order_id>/retry", order_pages.order_retry, name="order-retry"),
+    path("ops/orders/<str:order_id>/compensate", order_pages.order_compensate, name="order-compensate"),
+    path("ops/stock/", order_pages.stock_list, name="stock"),
+    path("ops/stock/adjust", order_pages.stock_adjust, name="stock-adjust"),
+]
+# The admin look needs its CSS; daphne (runpipeline) serves no static files, so in DEBUG we do.
+urlpatterns += staticfiles_urlpatterns()

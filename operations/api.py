@@ -1,0 +1,80 @@
+"""Admin API (DESIGN §8): staff-only, JWT. Small views; the work is in services/selectors."""
+from __future__ import annotations
+
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from operations import selectors, services
+from operations.authentication import StaffJwtApi
+
+LETTER_SUMMARY_FIELDS = ("status", "originalTopic", "originalType", "originalEventId", "orderId", "consumer",
+                         "error", "attempts", "failedAt")
+
+
+def _letter_out(letter: dict, *, full: bool = False) -> dict:
+    body = {"id": letter["_id"], **{f: letter.get(f) for f in LETTER_SUMMARY_FIELDS},
+            "replays": [{"at": r["at"], "by": r["by"], "forced": r.get("forced", False)} for r in letter.get("replays", [])]}
+    if full:
+        body.update({f: letter.get(f) for f in ("payload", "raw", "key", "partition", "offset", "dlqTopic")})
+    return body
+
+
+class OrderRetryApi(StaffJwtApi):
+    class InputSerializer(serializers.Serializer):
+        step = serializers.CharField(max_length=32)
+
+    def post(self, request, order_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event_id = services.admin_order_retry(order_id=order_id, step=data.validated_data["step"], requested_by=self.operator)
+        return Response({"eventId": event_id}, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderCompensateApi(StaffJwtApi):
+    class InputSerializer(serializers.Serializer):
+        action = serializers.CharField(max_length=32)
+
+    def post(self, request, order_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event_id = services.admin_order_compensate(
+            order_id=order_id, action=data.validated_data["action"], requested_by=self.operator,
+        )
+        return Response({"eventId": event_id}, status=status.HTTP_202_ACCEPTED)
+
+
+class DeadLetterListApi(StaffJwtApi):
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.CharField(required=False, max_length=32)
+        topic = serializers.CharField(required=False, max_length=249)
+        orderId = serializers.CharField(required=False, max_length=64)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_LIMIT, default=50)
+        cursor = serializers.CharField(required=False, max_length=1000)
+
+    def get(self, request) -> Response:
+        query = self.FilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        given = query.validated_data
+        page, next_cursor = selectors.dead_letter_list(
+            status=given.get("status"), topic=given.get("topic"), order_id=given.get("orderId"),
+            limit=given["limit"], cursor=given.get("cursor"),
+        )
+        return Response({"items": [_letter_out(letter) for letter in page], "nextCursor": next_cursor})
+
+
+class DeadLetterDetailApi(StaffJwtApi):
+    def get(self, request, dead_letter_id: str) -> Response:
+        return Response(_letter_out(selectors.dead_letter_get(dead_letter_id=dead_letter_id), full=True))
+
+
+class DeadLetterReplayApi(StaffJwtApi):
+    class InputSerializer(serializers.Serializer):
+        force = serializers.BooleanField(required=False, default=False)
+
+    def post(self, request, dead_letter_id: str) -> Response:
+        data = self.InputSerializer(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        letter = services.dead_letter_replay(
+            dead_letter_id=dead_letter_id, requested_by=self.operator, force=data.validated_data["force"],
+        )
+        return Response(_letter_out(letter), status=status.HTTP_202_ACCEPTED)

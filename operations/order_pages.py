@@ -1,0 +1,98 @@
+"""Operator pages for orders (list, detail with timeline, retry/compensate) and stock levels."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from ecom_project.api_errors import ApplicationError
+from operations import services
+from operations.forms import OrderCompensateForm, OrderRetryForm, StockAdjustForm
+from operations.pages import page, staff_required
+from operations.repository import audit_entries
+
+ORDER_STATUSES = ("PENDING", "INVENTORY_RESERVED", "PAYMENT_AUTHORIZED", "SHIPPED", "REJECTED", "CANCELLED")
+
+
+@staff_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    from orders.selectors import order_list as orders_select
+
+    search = (request.GET.get("q") or "").strip()
+    status = request.GET.get("status") or None
+    if search:
+        return redirect("ops:order", order_id=search)
+    orders = orders_select(status=status if status in ORDER_STATUSES else None, limit=100)
+    return page(request, "ops/order_list.html", "Orders", orders=orders, statuses=ORDER_STATUSES, status=status)
+
+
+@staff_required
+def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
+    from orders.selectors import order_get
+    from projections.selectors import projection_get
+
+    try:
+        order = order_get(order_id=order_id)
+    except ApplicationError as exc:
+        return page(request, "ops/not_found.html", "Not found", message=exc.message, status=404)
+    try:
+        timeline = projection_get(order_id=order_id).get("timeline", [])
+    except ApplicationError:  # the read model may not have seen the order yet
+        timeline = []
+    return page(request, "ops/order_detail.html", f"Order {order_id}", order=order, timeline=timeline,
+                retry_form=OrderRetryForm(), compensate_form=OrderCompensateForm(),
+                audit=audit_entries(target=f"order:{order_id}", limit=20))
+
+
+def _order_action(request: HttpRequest, order_id: str, form_class: type, act) -> HttpResponse:
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("ops:order", order_id=order_id)
+    try:
+        event_id = act(form.cleaned_data)
+        messages.success(request, f"Requested; event {event_id}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("ops:order", order_id=order_id)
+
+
+@staff_required
+@require_POST
+def order_retry(request: HttpRequest, order_id: str) -> HttpResponse:
+    who = request.user.get_username()
+    return _order_action(request, order_id, OrderRetryForm, lambda data: services.admin_order_retry(
+        order_id=order_id, step=data["step"], requested_by=who))
+
+
+@staff_required
+@require_POST
+def order_compensate(request: HttpRequest, order_id: str) -> HttpResponse:
+    who = request.user.get_username()
+    return _order_action(request, order_id, OrderCompensateForm, lambda data: services.admin_order_compensate(
+        order_id=order_id, action=data["action"], requested_by=who))
+
+
+@staff_required
+def stock_list(request: HttpRequest, form: StockAdjustForm | None = None) -> HttpResponse:
+    from inventory.selectors import stock_list as stock_select
+
+    return page(request, "ops/stock_list.html", "Stock levels", stock=stock_select(), form=form or StockAdjustForm(),
+                status=400 if form else 200)
+
+
+@staff_required
+@require_POST
+def stock_adjust(request: HttpRequest) -> HttpResponse:
+    form = StockAdjustForm(request.POST)
+    if not form.is_valid():
+        return stock_list(request, form=form)
+    data = form.cleaned_data
+    try:
+        services.admin_stock_adjust(sku=data["sku"], delta=data["delta"], reason=data["reason"],
+                                    requested_by=request.user.get_username())
+        messages.success(request, f"Stock of {data['sku']} changed by {data['delta']:+d}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("ops:stock")
