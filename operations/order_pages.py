@@ -7,18 +7,20 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from ecom_project.api_errors import ApplicationError
+from inventory.selectors import stock_list as stock_select
 from operations import services
 from operations.forms import OrderCompensateForm, OrderRetryForm, StockAdjustForm
 from operations.pages import page, staff_required
 from operations.repository import audit_entries
+from orders.domain import STATUSES as ORDER_STATUSES
+from orders.selectors import order_get
+from orders.selectors import order_list as orders_select
+from projections.selectors import order_projection_find
 
-ORDER_STATUSES = ("PENDING", "INVENTORY_RESERVED", "PAYMENT_AUTHORIZED", "SHIPPED", "REJECTED", "CANCELLED")
 
 
 @staff_required
 def order_list(request: HttpRequest) -> HttpResponse:
-    from orders.selectors import order_list as orders_select
-
     search = (request.GET.get("q") or "").strip()
     status = request.GET.get("status") or None
     if search:
@@ -29,17 +31,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
-    from orders.selectors import order_get
-    from projections.selectors import projection_get
-
     try:
         order = order_get(order_id=order_id)
     except ApplicationError as exc:
         return page(request, "ops/not_found.html", "Not found", message=exc.message, status=404)
-    try:
-        timeline = projection_get(order_id=order_id).get("timeline", [])
-    except ApplicationError:  # the read model may not have seen the order yet
-        timeline = []
+    projection = order_projection_find(order_id=order_id)  # None until the read model has seen the order
+    timeline = projection.get("timeline", []) if projection else []
     return page(request, "ops/order_detail.html", f"Order {order_id}", order=order, timeline=timeline,
                 retry_form=OrderRetryForm(), compensate_form=OrderCompensateForm(),
                 audit=audit_entries(target=f"order:{order_id}", limit=20))
@@ -76,8 +73,6 @@ def order_compensate(request: HttpRequest, order_id: str) -> HttpResponse:
 
 @staff_required
 def stock_list(request: HttpRequest, form: StockAdjustForm | None = None) -> HttpResponse:
-    from inventory.selectors import stock_list as stock_select
-
     return page(request, "ops/stock_list.html", "Stock levels", stock=stock_select(), form=form or StockAdjustForm(),
                 status=400 if form else 200)
 
