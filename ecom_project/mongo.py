@@ -54,11 +54,43 @@ class _SerializedDatabase:
         return getattr(self._database, name)
 
 
+def _install_id_lookup(mongomock: Any) -> None:
+    """mongomock scans every document for every query; a real server uses the _id index.
+    Queries on a plain `_id` (or `_id: {$in: [...]}`) read just those documents, so the
+    embedded store's cost per event does not grow with the number of orders."""
+    from bson import ObjectId
+    from mongomock.filtering import filter_applies
+
+    collection_class = mongomock.collection.Collection
+    if getattr(collection_class, "_ecom_id_lookup", False):
+        return
+    scan = collection_class._iter_documents
+    scalar = (str, int, ObjectId)
+
+    def iter_documents(self: Any, filter: Any) -> Any:
+        wanted = filter.get("_id") if isinstance(filter, dict) else None
+        if isinstance(wanted, scalar) and not isinstance(wanted, bool):
+            keys = [wanted]
+        elif isinstance(wanted, dict) and set(wanted) == {"$in"} and all(
+            isinstance(k, scalar) and not isinstance(k, bool) for k in wanted["$in"]
+        ):
+            keys = list(dict.fromkeys(wanted["$in"]))
+        else:
+            return scan(self, filter)
+        store = self._store
+        found = [store[key] for key in keys if key in store]
+        return (document for document in found if filter_applies(filter, document))
+
+    collection_class._iter_documents = iter_documents
+    collection_class._ecom_id_lookup = True
+
+
 @lru_cache(maxsize=None)
 def _client(url: str) -> Any:
     if urlparse(url).scheme == "mongomock":
         import mongomock
 
+        _install_id_lookup(mongomock)
         return mongomock.MongoClient()
     import pymongo
 

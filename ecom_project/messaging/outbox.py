@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,15 +21,34 @@ from pymongo.errors import DuplicateKeyError
 from ecom_project.events.envelope import Envelope
 from ecom_project.messaging import failpoints
 from ecom_project.messaging.producer import PublishError, Publisher
+from ecom_project.mongo import is_shared_store
 from ecom_project.observability import metrics
 
 log = logging.getLogger(__name__)
 _relay_wakeups: set[threading.Event] = set()  # in-process relays publish at once instead of at their next poll
+# Ids of documents this process just gave events, per collection: the relay looks there first,
+# so it need not scan a whole collection to find new work (it still scans now and then).
+_pending_hints: dict[str, set[Any]] = defaultdict(set)
+_hints_lock = threading.Lock()
+PENDING = {"outbox.eventId": {"$exists": True}}
 
 
-def _notify_relays() -> None:
+def _queued(collection: Any, doc_id: Any) -> None:
+    if doc_id is not None and not isinstance(doc_id, dict):
+        with _hints_lock:
+            _pending_hints[collection.full_name].add(doc_id)
     for wakeup in list(_relay_wakeups):
         wakeup.set()
+
+
+def _take_hints(collection: Any, limit: int) -> list[Any]:
+    with _hints_lock:
+        hints = _pending_hints.get(collection.full_name)
+        return [hints.pop() for _ in range(min(limit, len(hints)))] if hints else []
+
+
+def ensure_outbox_index(collection: Any) -> None:
+    collection.create_index("outbox.eventId", sparse=True, name="outbox_pending")
 
 
 def outbox_entry(event: Envelope) -> dict[str, str]:
@@ -42,7 +62,7 @@ def insert_with_events(collection: Any, document: dict, events: Sequence[Envelop
     except DuplicateKeyError:
         return False
     if events:
-        _notify_relays()
+        _queued(collection, document.get("_id"))
     return True
 
 
@@ -77,12 +97,12 @@ def update_with_events(
         return False
     changed = result.matched_count > 0 or result.upserted_id is not None
     if changed and events:
-        _notify_relays()
+        _queued(collection, filter.get("_id", result.upserted_id))
     return changed
 
 
 def backlog(collections: Sequence[Any]) -> int:
-    return sum(c.count_documents({"outbox.0": {"$exists": True}}) for c in collections)
+    return sum(c.count_documents(PENDING) for c in collections)
 
 
 class OutboxRelay:
@@ -110,6 +130,8 @@ class OutboxRelay:
         self.published = 0
         self._wakeup = threading.Event()
         self._backlog_at = 0.0
+        self._scanned_at: dict[str, float] = {}
+        self.scan_interval = 0.0 if is_shared_store() else 1.0  # other processes' writes are only seen by a scan
 
     @property
     def publisher(self) -> Publisher:
@@ -152,10 +174,22 @@ class OutboxRelay:
             metrics.OUTBOX_BACKLOG.labels(self.name).set(backlog(collections))
         return total
 
+    def _candidates(self, collection: Any, free: dict) -> list[Any]:
+        candidates = _take_hints(collection, self.batch_size)
+        name = collection.full_name
+        if name not in self._scanned_at:
+            ensure_outbox_index(collection)
+            self._scanned_at[name] = 0.0
+        if len(candidates) < self.batch_size and time.monotonic() - self._scanned_at[name] >= self.scan_interval:
+            self._scanned_at[name] = time.monotonic()
+            found = collection.find(free, {"_id": 1}).limit(self.batch_size - len(candidates))
+            candidates.extend(d["_id"] for d in found if d["_id"] not in candidates)
+        return candidates
+
     def _claim(self, collection: Any) -> list[dict]:
         now = time.time()
-        free = {"outbox.0": {"$exists": True}, "$or": [{"outboxLease": None}, {"outboxLease.until": {"$lt": now}}]}
-        candidates = [d["_id"] for d in collection.find(free, {"_id": 1}).limit(self.batch_size)]
+        free = {**PENDING, "$or": [{"outboxLease": None}, {"outboxLease.until": {"$lt": now}}]}
+        candidates = self._candidates(collection, free)
         lease = {"owner": self.owner, "until": now + self.lease_ms / 1000}
         claimed = []
         for doc_id in candidates:
