@@ -150,3 +150,17 @@ def test_operator_release_cancels_the_order_once_released():
         services.order_retry_request(order_id=order_id, step="payment", requested_by="7")
     services.order_apply_event(event=released(order_id))
     assert order(order_id)["status"] == domain.CANCELLED
+
+
+def test_racing_requests_with_one_key_make_one_order():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(_):
+        return services.order_create(items=ITEMS, total=Decimal("10"), currency="USD", shipping_address=None,
+                                     idempotency_key="race")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(attempt, range(16)))
+    assert len({r.order_id for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    assert repository.orders().count_documents({}) == 1
