@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv migrate check bench
+.PHONY: run run-multi test venv migrate check bench
 
 venv: $(STAMP)
 
@@ -19,6 +19,10 @@ migrate: venv
 
 run: migrate
 	exec $(PY) manage.py runpipeline
+
+# Web and each consumer as separate processes (docs/scaling.md); needs MONGO_URL=mongodb://...
+run-multi: migrate
+	exec $(PY) manage.py runmulti
 
 # pytest exits 5 when it collects no test: that fails here as any other non-zero exit.
 test: venv

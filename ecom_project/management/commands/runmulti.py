@@ -1,0 +1,141 @@
+"""Multi-process mode on one machine: embedded broker, Redis channel layer, daphne and one process per
+consume_<app>, as in production (docker-compose.yml) but without containers."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError
+
+from ecom_project.config import ConfigError
+from ecom_project.messaging.broker import EmbeddedBroker, create_topics, free_port
+from ecom_project.mongo import is_shared_store
+from ecom_project.supervision import ProcessGroup
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class Command(BaseCommand):
+    help = (
+        "Run web (daphne) and every consume_<app> as separate processes, with the embedded broker when "
+        "KAFKA_BROKERS is unset and Redis at REDIS_URL (default redis://127.0.0.1:6379/0; started when "
+        "nothing answers and redis-server is installed). Needs MONGO_URL=mongodb://... Ctrl-C/SIGTERM stops all."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default=settings.HOST, help="web interface (env HOST)")
+        parser.add_argument("--port", type=int, default=settings.PORT, help="web port (env PORT)")
+        parser.add_argument("--metrics-base-port", type=int, default=9101,
+                            help="consumer N serves /metrics and /health on this port + N")
+
+    def handle(self, *args, host: str, port: int, metrics_base_port: int, **options) -> None:
+        if not is_shared_store():
+            raise CommandError("runmulti needs a MongoDB server shared by its processes: set MONGO_URL=mongodb://host:27017 "
+                               "(the default mongomock:// store lives inside one process; use `make run` for that)")
+        stopping = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stopping.set())
+        group = ProcessGroup(out=self.stdout)
+        broker = redis = None
+        try:
+            broker, bootstrap = self._broker()
+            redis, redis_url = self._redis()
+            if "seed_inventory" in get_commands():
+                call_command("seed_inventory", if_empty=True, stdout=self.stdout)
+            env = {**os.environ, "KAFKA_BROKERS": bootstrap, "REDIS_URL": redis_url, "MONGO_URL": settings.MONGO_URL}
+            self._start_children(group, env, host=host, port=port, metrics_base_port=metrics_base_port)
+            self._supervise(group, stopping, health_url=f"http://{host}:{port}/health")
+        finally:
+            self.stdout.write("stopping every process")
+            group.stop()
+            if redis:
+                redis.terminate()
+                redis.wait(10)
+            if broker:
+                broker.stop()
+            self.stdout.write("all processes stopped")
+
+    def _broker(self) -> tuple[EmbeddedBroker | None, str]:
+        try:
+            if settings.KAFKA_BROKERS:
+                create_topics(settings.KAFKA_BROKERS, partitions=settings.KAFKA_PARTITIONS)
+                return None, settings.KAFKA_BROKERS
+            log_dir = Path(settings.BASE_DIR) / "var"
+            log_dir.mkdir(exist_ok=True)
+            broker = EmbeddedBroker(partitions=settings.KAFKA_PARTITIONS, log_path=log_dir / "broker.log").start()
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from None
+        except Exception as exc:
+            raise CommandError(f"broker at {settings.KAFKA_BROKERS or 'embedded'} is not usable: {exc}") from None
+        self.stdout.write(f"embedded broker on {broker.bootstrap}")
+        return broker, broker.bootstrap
+
+    def _redis(self) -> tuple[subprocess.Popen | None, str]:
+        url = settings.REDIS_URL or DEFAULT_REDIS_URL
+        parsed = urlparse(url)
+        if parsed.scheme == "unix" or _answers(parsed.hostname or "127.0.0.1", parsed.port or 6379):
+            return None, url
+        binary = shutil.which("redis-server")
+        if settings.REDIS_URL or not binary:
+            raise CommandError(f"nothing answers at {url}: start Redis there or set REDIS_URL")
+        redis_port = free_port()
+        process = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "", "--appendonly", "no"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not _wait_answers("127.0.0.1", redis_port, process):
+            raise CommandError("redis-server did not start")
+        self.stdout.write(f"redis-server on 127.0.0.1:{redis_port}")
+        return process, f"redis://127.0.0.1:{redis_port}/0"
+
+    @staticmethod
+    def _start_children(group: ProcessGroup, env: dict[str, str], *, host: str, port: int, metrics_base_port: int) -> None:
+        group.start("web", [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "ecom_project.asgi:application"], env=env)
+        manage = str(Path(settings.BASE_DIR) / "manage.py")
+        for offset, name in enumerate(settings.PIPELINE_CONSUMERS):
+            consumer_env = {**env, "METRICS_PORT": str(metrics_base_port + offset)}
+            group.start(f"consume_{name}", [sys.executable, manage, f"consume_{name}"], env=consumer_env)
+
+    def _supervise(self, group: ProcessGroup, stopping: threading.Event, *, health_url: str) -> None:
+        ready = False
+        while not stopping.wait(0.5):
+            exited = group.first_exit()
+            if exited:
+                raise CommandError(f"{exited[0]} exited with code {exited[1]}; stopping the others")
+            if not ready and _healthy(health_url):
+                ready = True
+                self.stdout.write(f"multi-process pipeline ready: dashboard {health_url.removesuffix('health')}dashboard/")
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_answers(host: str, port: int, process) -> bool:
+    for _ in range(100):  # 5 s at most
+        if process.poll() is not None:
+            return False
+        if _answers(host, port):
+            return True
+        threading.Event().wait(0.05)
+    return False
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -1,0 +1,76 @@
+"""Child processes of `runmulti`: started together, output prefixed, stopped together, never orphaned."""
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Sequence
+from typing import TextIO
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_supervisor() -> None:
+    """If the supervisor is SIGKILLed it cannot stop its children: the kernel sends them SIGTERM."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+class ProcessGroup:
+    """Named child processes whose merged stdout/stderr lines are written to `out` as `name | line`."""
+
+    def __init__(self, *, out: TextIO) -> None:
+        self.out = out
+        self.children: dict[str, subprocess.Popen[str]] = {}
+        self._write_lock = threading.Lock()
+        self._width = 12
+
+    def start(self, name: str, argv: Sequence[str], *, env: dict[str, str]) -> subprocess.Popen[str]:
+        # A session of its own: a terminal's Ctrl-C reaches only the supervisor, which stops children in order.
+        process = subprocess.Popen(
+            list(argv), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, bufsize=1, start_new_session=True, preexec_fn=_die_with_supervisor,
+        )
+        self.children[name] = process
+        self._width = max(self._width, len(name))
+        threading.Thread(target=self._pump, args=(name, process), name=f"pump-{name}", daemon=True).start()
+        return process
+
+    def _pump(self, name: str, process: subprocess.Popen[str]) -> None:
+        for line in process.stdout:
+            self.say(name, line.rstrip("\n"))
+
+    def say(self, name: str, line: str) -> None:
+        with self._write_lock:
+            self.out.write(f"{name:<{self._width}} | {line}\n")
+            self.out.flush()
+
+    def first_exit(self) -> tuple[str, int] | None:
+        for name, process in self.children.items():
+            if process.poll() is not None:
+                return name, process.returncode
+        return None
+
+    def stop(self, *, timeout: float = 20.0) -> None:
+        """SIGTERM every child (consumers finish their batch and commit), SIGKILL what outlives `timeout`."""
+        running = [(n, p) for n, p in reversed(self.children.items()) if p.poll() is None]
+        for _, process in running:
+            self._signal(process, signal.SIGTERM)
+        for name, process in running:
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.say(name, f"did not stop within {timeout:.0f}s: killed")
+                self._signal(process, signal.SIGKILL)
+                process.wait()
+
+    @staticmethod
+    def _signal(process: subprocess.Popen[str], signum: int) -> None:
+        try:
+            os.killpg(process.pid, signum)  # the child's own session: its helpers too
+        except ProcessLookupError:
+            pass
