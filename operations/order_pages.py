@@ -26,7 +26,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     if search:
         return redirect("ops:order", order_id=search)
     orders = orders_select(status=status if status in ORDER_STATUSES else None, limit=100)
-    return page(request, "ops/order_list.html", "Orders", orders=orders, statuses=ORDER_STATUSES, status=status)
+    return page(request, "ops/order_list.html", "Orders", orders=orders, statuses=ORDER_STATUSES, selected_status=status)
 
 
 @staff_required

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from ecom_project.messaging import deadletters
-from tests.kernel.conftest import order_created
+from tests.kernel.conftest import order_created, probe  # noqa: F401  (the probe consumer fixture)
 
 
 @pytest.fixture
