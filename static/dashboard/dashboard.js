@@ -5,7 +5,7 @@
   "use strict";
 
   const MAX_ROWS = 1000;            // rows kept in the DOM; older ones fall off the bottom
-  const MAX_UPDATES_PER_FRAME = 250;
+  const MAX_UPDATES_PER_FRAME = 100;
   const PAGE = 200;
   const initial = JSON.parse(document.getElementById("initial-data").textContent);
 
@@ -59,28 +59,33 @@
     }
     document.getElementById("count-ALL").textContent = all;
   }
-  let countsRefresh = 0;
-  function refreshCountsSoon() {  // an order we had not loaded changed status: ask the server
-    if (countsRefresh) return;
-    countsRefresh = setTimeout(async () => {
-      countsRefresh = 0;
+  // Local arithmetic gives instant feedback; the server's counts are the truth (orders beyond the
+  // loaded page change too), so a change also schedules a trailing, throttled re-fetch.
+  let countsTimer = 0, countsDirty = false;
+  function refreshCountsSoon() {
+    countsDirty = true;
+    if (countsTimer) return;
+    countsTimer = setTimeout(async () => {
+      countsDirty = false;
       try {
         const res = await fetch("/api/read/status-counts");
         if (res.ok) { state.counts = await res.json(); renderCounts(); }
-      } catch (e) { /* next change retries */ }
-    }, 1000);
+      } catch (e) { countsDirty = true; }
+      countsTimer = 0;
+      if (countsDirty) refreshCountsSoon();
+    }, 400);
   }
   function countChange(p) {
     const before = state.known.get(p.orderId);
     if (before && before.revision >= p.revision) return false;
     state.known.set(p.orderId, { status: p.status, revision: p.revision });
-    if (before) {
-      if (before.status !== p.status) { state.counts[before.status]--; state.counts[p.status] = (state.counts[p.status] || 0) + 1; }
-    } else if (p.revision === 1) {
+    if (before && before.status !== p.status) {
+      state.counts[before.status]--;
       state.counts[p.status] = (state.counts[p.status] || 0) + 1;
-    } else {
-      refreshCountsSoon();
+    } else if (!before && p.revision === 1) {
+      state.counts[p.status] = (state.counts[p.status] || 0) + 1;
     }
+    if (!before || before.status !== p.status) refreshCountsSoon();
     return true;
   }
 
@@ -105,10 +110,8 @@
     tr.dataset.status = p.status;
     tr.classList.toggle("selected", p.orderId === state.selected);
   }
-  function flash(tr) {
-    tr.classList.remove("flash");
-    void tr.offsetWidth;  // restart the animation
-    tr.classList.add("flash");
+  function flash(tr) {  // Web Animations: no forced layout, unlike restarting a CSS animation
+    if (tr.animate) tr.animate([{ backgroundColor: "#2b3b49" }, { backgroundColor: "transparent" }], { duration: 1200, easing: "ease-out" });
   }
   function visible(p) {
     return !state.filter || p.status === state.filter;
@@ -161,10 +164,11 @@
   function flush() {
     state.frame = 0;
     let done = 0;
+    const animate = state.pending.size <= 50;  // a burst is shown without per-row flashes
     for (const [id, p] of state.pending) {
       state.pending.delete(id);
       if (countChange(p)) {
-        upsertRow(p, true);
+        upsertRow(p, animate);
         if (id === state.selected) renderDetail(p);
       }
       if (++done >= MAX_UPDATES_PER_FRAME) break;
@@ -281,5 +285,5 @@
 
   showPage(initial, true);
   connect();
-  window.dashboardState = state;  // for tests and for poking at it from the console
+  window.dashboard = { state: state, enqueue: enqueue };  // for tests and for poking at it from the console
 })();
