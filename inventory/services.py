@@ -18,6 +18,7 @@ from inventory.domain import PlannedLine, ReservationRequest
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_ADJUST = 1_000_000_000
+RACE_ATTEMPTS = 3
 
 
 def reservation_reserve(*, request: ReservationRequest, cause: Envelope) -> str:
@@ -34,25 +35,29 @@ def reservation_reserve(*, request: ReservationRequest, cause: Envelope) -> str:
 
 def reservation_release(*, order_id: str, reason: str, cause: Envelope, from_saga: bool = True) -> str | None:
     """Give back exactly what the order holds, once, and emit InventoryReleased."""
-    reservation = repository.reservation_find(order_id)
-    status = reservation and reservation["status"]
-    if domain.records_early_release(status, from_saga=from_saga):
-        recorded = repository.reservation_record_early_release(
-            order_id=order_id, status=domain.CANCELLED, reason=reason, event_id=str(cause.event_id)
-        )
-        if recorded:
-            return domain.CANCELLED
-        reservation = repository.reservation_find(order_id)  # OrderCreated won the race: release it
-        status = reservation["status"]
-    if domain.may_release(status):
-        released = _released_lines(reservation)
-        event = new_event(INVENTORY_RELEASED, InventoryReleasedV1(
-            order_id=order_id, items=_event_lines(released), reason=reason), order_id=order_id, cause=cause)
-        repository.reservation_transition(
-            order_id=order_id, from_status=status, to_status=domain.RELEASED, cause=cause, events=[event],
-            fields={"reason": reason, "released": [{"sku": s.sku, "qty": s.qty} for s in released]},
-        )
+    for _ in range(RACE_ATTEMPTS):  # another write may change the reservation between our read and write
+        reservation = repository.reservation_find(order_id)
+        status = reservation and reservation["status"]
+        if domain.records_early_release(status, from_saga=from_saga):
+            if repository.reservation_record_early_release(
+                order_id=order_id, status=domain.CANCELLED, reason=reason, event_id=str(cause.event_id)
+            ):
+                return domain.CANCELLED
+            continue  # OrderCreated created it first: release that
+        if not domain.may_release(status) or _mark_released(reservation, reason=reason, cause=cause):
+            break
     return _settle(order_id)
+
+
+def _mark_released(reservation: dict, *, reason: str, cause: Envelope) -> bool:
+    order_id = reservation["_id"]
+    released = _released_lines(reservation)
+    event = new_event(INVENTORY_RELEASED, InventoryReleasedV1(
+        order_id=order_id, items=_event_lines(released), reason=reason), order_id=order_id, cause=cause)
+    return repository.reservation_transition(
+        order_id=order_id, from_status=reservation["status"], to_status=domain.RELEASED, cause=cause, events=[event],
+        fields={"reason": reason, "released": [{"sku": s.sku, "qty": s.qty} for s in released]},
+    )
 
 
 def reservation_ship(*, order_id: str, cause: Envelope) -> str | None:

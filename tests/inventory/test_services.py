@@ -185,3 +185,28 @@ def test_seed_never_clobbers_live_stock(stock):
     assert stock_of("SKU-1")["available"] == 6 and stock_of("SKU-5")["available"] == 10_000
     assert services.stock_seed(skus=20, qty=10_000, if_empty=True) is None
     assert repository.stock_find("SKU-20") is None
+
+
+def test_release_racing_a_reservation_that_completes_first_still_releases(stock, monkeypatch):
+    order_id = new_order_id()
+    created = order_created(order_id, {"SKU-1": 3})
+    request = request_for(order_id, {"SKU-1": 3})
+    repository.reservation_create(request=request, plan=domain.plan_reservation(request.items))
+    real_transition = repository.reservation_transition
+    raced = []
+
+    def reservation_completes_in_between(**kwargs):
+        if kwargs["to_status"] == domain.RELEASED and not raced:
+            raced.append(True)
+            monkeypatch.setattr(repository, "reservation_transition", real_transition)
+            on_order_created(created)  # the reserver wins the write
+        return real_transition(**kwargs)
+
+    monkeypatch.setattr(repository, "reservation_transition", reservation_completes_in_between)
+    on_payment_failed(payment_failed(order_id))
+    assert raced
+    assert stock_of("SKU-1")["available"] == 10
+    reserved, released = queued_events(order_id)
+    assert (reserved.type, released.type) == (INVENTORY_RESERVED, INVENTORY_RELEASED)
+    assert released.payload["items"] == [{"sku": "SKU-1", "qty": 3}]
+    assert_conserved()
