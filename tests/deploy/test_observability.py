@@ -67,3 +67,13 @@ def test_grafana_provisioning_points_at_the_dashboard_folder(compose):
     assert mounted[provider["providers"][0]["options"]["path"]] == "./deploy/grafana/dashboards"
     assert datasource["datasources"][0]["uid"] == "prometheus"
     assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+
+
+def test_runbook_explains_every_alert_and_metric():
+    runbook = (BASE_DIR / "docs" / "operations.md").read_text()
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"][0]["rules"]
+    for rule in rules:
+        assert rule["alert"] in runbook, f"docs/operations.md does not explain {rule['alert']}"
+    for family in REGISTRY.collect():
+        if family.name.startswith("pipeline_"):
+            assert family.name in runbook, f"docs/operations.md does not explain {family.name}"
