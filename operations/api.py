@@ -1,6 +1,8 @@
 """Admin API (DESIGN §8): staff-only, JWT. Small views; the work is in services/selectors."""
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -20,9 +22,11 @@ def _letter_out(letter: dict, *, full: bool = False) -> dict:
 
 
 class OrderRetryApi(StaffJwtApi):
+    @extend_schema_serializer(component_name="OrderRetryInput")
     class InputSerializer(serializers.Serializer):
         step = serializers.CharField(max_length=32)
 
+    @extend_schema(request=InputSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request, order_id: str) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -31,9 +35,11 @@ class OrderRetryApi(StaffJwtApi):
 
 
 class OrderCompensateApi(StaffJwtApi):
+    @extend_schema_serializer(component_name="OrderCompensateInput")
     class InputSerializer(serializers.Serializer):
         action = serializers.CharField(max_length=32)
 
+    @extend_schema(request=InputSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request, order_id: str) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -51,6 +57,7 @@ class DeadLetterListApi(StaffJwtApi):
         limit = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_LIMIT, default=50)
         cursor = serializers.CharField(required=False, max_length=1000)
 
+    @extend_schema(parameters=[FilterSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request) -> Response:
         query = self.FilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -63,14 +70,17 @@ class DeadLetterListApi(StaffJwtApi):
 
 
 class DeadLetterDetailApi(StaffJwtApi):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, dead_letter_id: str) -> Response:
         return Response(_letter_out(selectors.dead_letter_get(dead_letter_id=dead_letter_id), full=True))
 
 
 class DeadLetterReplayApi(StaffJwtApi):
+    @extend_schema_serializer(component_name="DeadLetterReplayInput")
     class InputSerializer(serializers.Serializer):
         force = serializers.BooleanField(required=False, default=False)
 
+    @extend_schema(request=InputSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request, dead_letter_id: str) -> Response:
         data = self.InputSerializer(data=request.data or {})
         data.is_valid(raise_exception=True)
