@@ -67,6 +67,7 @@ class ConsumerRunner:
         self.stats = {"processed": 0, "duplicates": 0, "failures": 0, "deadLetters": 0, "batches": 0}
         self._status_at = 0.0
         self._processed = processed_events(spec.name)
+        self._consumer: Consumer | None = None
 
     @property
     def publisher(self) -> Publisher:
@@ -80,7 +81,7 @@ class ConsumerRunner:
     def run(self) -> None:
         if self.spec.setup:
             self.spec.setup()
-        consumer = Consumer(self.consumer_config)
+        consumer = self._consumer = Consumer(self.consumer_config)
         consumer.subscribe(self.spec.topics, on_assign=lambda c, parts: self.assigned.set())
         log.info("consumer started", extra={"consumer": self.spec.name, "group": self.group_id, "topics": self.spec.topics})
         clean = False
@@ -97,6 +98,16 @@ class ConsumerRunner:
                 consumer.close()
                 self._report_status(force=True, state="stopped")
                 log.info("consumer stopped", extra={"consumer": self.spec.name, **self.stats})
+
+    def abandon(self) -> None:
+        """After a crash: drop the dead runner's client without committing. Its process's connections
+        would be gone; closing hands its partitions over now instead of after max.poll.interval.ms."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            try:
+                consumer.close()
+            except RuntimeError:  # already closed
+                pass
 
     def process_batch(self, consumer: Consumer, messages: list[Message]) -> None:
         decoded: list[tuple[Message, Envelope]] = []

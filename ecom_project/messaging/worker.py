@@ -35,18 +35,46 @@ class Worker:
 
     def start(self) -> "Worker":
         for component in [*self.runners, *self.relays]:
-            name = f"{type(component).__name__}-{getattr(component, 'spec', component).name}"
-            thread = threading.Thread(target=self._guard, args=(component.run,), name=name, daemon=True)
-            thread.start()
-            self.threads.append(thread)
+            self.threads.append(self._start_thread(component))
         return self
+
+    def _start_thread(self, component: ConsumerRunner | OutboxRelay) -> threading.Thread:
+        name = f"{type(component).__name__}-{getattr(component, 'spec', component).name}"
+        thread = threading.Thread(target=self._guard, args=(component.run,), name=name, daemon=True)
+        thread.start()
+        return thread
 
     def _guard(self, target) -> None:
         try:
             target()
         except BaseException as exc:  # recorded so the supervisor (command or test) can see it
             self.errors.append(exc)
-            log.exception("worker thread died", extra={"thread": threading.current_thread().name})
+            log.exception("worker thread died", extra={"component": threading.current_thread().name})
+
+    def restart_dead(self) -> list[str]:
+        """Replace every runner/relay whose thread died (a crash) by a new instance on a new thread,
+        in the same consumer group, as a process supervisor would; returns the restarted names."""
+        restarted = []
+        for index, thread in enumerate(self.threads):
+            if thread.is_alive():
+                continue
+            if index < len(self.runners):
+                old = self.runners[index]
+                if old.stop_event.is_set():
+                    continue
+                old.abandon()
+                component = self.runners[index] = ConsumerRunner(old.spec, group_id=old.group_id, publisher=self.publisher)
+            else:
+                old = self.relays[index - len(self.runners)]
+                if old.stop_event.is_set():
+                    continue
+                component = self.relays[index - len(self.runners)] = OutboxRelay(
+                    name=old.name, collections=old._collections, publisher=self.publisher,
+                    lease_ms=old.lease_ms, poll_ms=old.poll_ms,
+                )
+            self.threads[index] = self._start_thread(component)
+            restarted.append(thread.name)
+        return restarted
 
     def wait_assigned(self, timeout: float = 30.0) -> bool:
         return all(r.assigned.wait(timeout) for r in self.runners)
