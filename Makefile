@@ -24,6 +24,10 @@ run: migrate
 run-multi: migrate
 	exec $(PY) manage.py runmulti
 
+# Raw broker vs pipeline figures on this machine; writes docs/benchmarks.md (BENCH_ARGS e.g. --soak 600).
+bench: migrate
+	$(PY) manage.py bench $(BENCH_ARGS)
+
 # pytest exits 5 when it collects no test: that fails here as any other non-zero exit.
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)

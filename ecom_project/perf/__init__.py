@@ -1,0 +1,1 @@
+"""Performance tooling: the load generator's engine and report, and the benchmark's parts."""

@@ -1,0 +1,112 @@
+"""The phases of `bench`, each on its own fresh process(es): raw broker, pipeline latency at a
+fixed rate and at saturation, intake alone, and the memory soak."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from ecom_project.messaging.broker import EmbeddedBroker
+from ecom_project.perf.broker_roundtrip import raw_broker_roundtrip
+from ecom_project.perf.load_run import LoadPlan
+from ecom_project.perf.load_session import run_with_progress
+from ecom_project.perf.pipeline_process import PipelineProcess, produced_events
+
+HAPPY_ONLY = {"happy": 1.0}
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    duration: float = 10.0
+    latency_rate: float = 100.0
+    saturation_rate: float = 1000.0
+    intake_rate: float = 3000.0
+    concurrency: int = 64
+    drain_timeout: float = 60.0
+    warmup: float = 3.0
+    progress: bool = True
+
+
+def warm_up(pipeline: PipelineProcess, plan: BenchPlan) -> None:
+    """Consumer-group joins take seconds on the embedded broker: measure only after an order got through."""
+    warmup = LoadPlan(rate=20, duration=plan.warmup, base_url=pipeline.base_url, mix=HAPPY_ONLY, drain_timeout=60)
+    run_with_progress(warmup, progress=plan.progress, desc="warm-up")
+
+
+def pipeline_run(plan: BenchPlan, *, rate: float, desc: str) -> dict:
+    """One fresh all-in-one pipeline, warmed up, then `rate` orders/s for plan.duration seconds."""
+    with PipelineProcess() as pipeline:
+        warm_up(pipeline, plan)
+        before = produced_events(pipeline.metrics_text())
+        load = LoadPlan(rate=rate, duration=plan.duration, base_url=pipeline.base_url, concurrency=plan.concurrency,
+                        mix=HAPPY_ONLY, drain_timeout=plan.drain_timeout)
+        started = time.monotonic()
+        result = run_with_progress(load, progress=plan.progress, desc=desc)
+        events = produced_events(pipeline.metrics_text()) - before
+        result["pipelineEvents"] = events
+        result["eventsPerOrder"] = round(events / result["terminal"], 2) if result["terminal"] else None
+        result["pipelineEventsPerSecond"] = round(events / (time.monotonic() - started), 1)
+        return result
+
+
+def saturation_run(plan: BenchPlan) -> dict:
+    """Offered well above capacity: completions/s over the whole run (drain included) is the ceiling."""
+    result = pipeline_run(plan, rate=plan.saturation_rate, desc="saturation")
+    busy = result["terminal"] / result["completedRate"] if result["completedRate"] else 0
+    result["pipelineEventsPerSecond"] = round(result["pipelineEvents"] / busy, 1) if busy else 0.0
+    return result
+
+
+def intake_run(plan: BenchPlan) -> dict:
+    """The web process alone (daphne, no consumers, no broker): POST /api/orders as fast as it answers."""
+    with PipelineProcess(web_only=True) as web:
+        load = LoadPlan(rate=plan.intake_rate, duration=plan.duration, base_url=web.base_url,
+                        concurrency=plan.concurrency, mix=HAPPY_ONLY, follow=False)
+        return run_with_progress(load, progress=plan.progress, desc="intake")
+
+
+def raw_broker_run(*, events: int, progress: bool = True) -> dict:
+    with EmbeddedBroker() as broker:
+        def report(sent: int, received: int) -> None:
+            if progress:
+                print(f"\rraw broker: produced {sent}/{events}, consumed {received}", end="", flush=True)
+
+        result = raw_broker_roundtrip(bootstrap=broker.bootstrap, events=events, on_progress=report)
+        if progress:
+            print()
+        return result
+
+
+def soak_run(plan: BenchPlan, *, seconds: float, rate: float = 100.0, sample_every: float = 1.0) -> dict:
+    """RSS of the all-in-one process, sampled while it serves `rate` orders/s for `seconds`."""
+    with PipelineProcess() as pipeline:
+        warm_up(pipeline, plan)
+        samples: list[tuple[float, int]] = []
+        stop = threading.Event()
+
+        def sample() -> None:
+            started = time.monotonic()
+            while not stop.is_set():
+                samples.append((round(time.monotonic() - started, 1), pipeline.rss_bytes()))
+                stop.wait(sample_every)
+
+        sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
+        sampler.start()
+        load = LoadPlan(rate=rate, duration=seconds, base_url=pipeline.base_url, concurrency=plan.concurrency,
+                        mix=HAPPY_ONLY, drain_timeout=plan.drain_timeout)
+        try:
+            result = run_with_progress(load, progress=plan.progress, desc="soak")
+        finally:
+            stop.set()
+            sampler.join(5)
+    return {**rss_summary([rss for _, rss in samples]), "seconds": seconds, "rate": rate,
+            "orders": result["accepted"], "latency": result["latency"], "rssSeries": samples}
+
+
+def rss_summary(samples: list[int]) -> dict:
+    """Start, end and max in MiB, and the drift of the end against the start in %."""
+    if not samples:
+        return {"startMiB": None, "endMiB": None, "maxMiB": None, "driftPercent": None}
+    mib = [s / 2**20 for s in samples]
+    return {"startMiB": round(mib[0], 1), "endMiB": round(mib[-1], 1), "maxMiB": round(max(mib), 1),
+            "driftPercent": round((mib[-1] - mib[0]) / mib[0] * 100, 1)}

@@ -1,0 +1,113 @@
+"""The machine a benchmark ran on, the figures against the targets (issue 7), and docs/benchmarks.md."""
+from __future__ import annotations
+
+import os
+import platform
+from datetime import datetime, timezone
+
+TARGET_ORDERS_PER_SECOND = 500
+TARGET_P99_MS_AT_100 = 250
+TARGET_RAW_RATIO = 0.25
+
+
+def machine() -> dict:
+    return {
+        "cores": os.cpu_count(),
+        "ramGiB": round(_meminfo_kib("MemTotal") / 2**20, 1),
+        "cpu": _cpu_model(),
+        "python": platform.python_version(),
+        "loadAverage": [round(v, 2) for v in os.getloadavg()],
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _meminfo_kib(field: str) -> int:
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def figures(*, raw: dict, saturation: dict, latency: dict, intake: dict) -> dict:
+    ratio = saturation["pipelineEventsPerSecond"] / raw["eventsPerSecond"] if raw["eventsPerSecond"] else 0.0
+    return {
+        "rawBrokerEventsPerSecond": raw["eventsPerSecond"],
+        "pipelineOrdersPerSecond": saturation["completedRate"],
+        "pipelineEventsPerSecond": saturation["pipelineEventsPerSecond"],
+        "eventsPerOrder": saturation["eventsPerOrder"],
+        "pipelineToRawRatio": round(ratio, 4),
+        "latencyAt": latency["offeredRate"],
+        "latencyP50Ms": latency["latency"]["p50Ms"],
+        "latencyP99Ms": latency["latency"]["p99Ms"],
+        "intakeRequestsPerSecond": intake["achievedRate"],
+        "intakeP99Ms": intake["intakeLatency"]["p99Ms"],
+    }
+
+
+def figure_lines(f: dict) -> list[str]:
+    def verdict(ok: bool) -> str:
+        return "meets target" if ok else "BELOW target"
+
+    p99 = f["latencyP99Ms"]
+    return [
+        f"(a) raw broker round trip        {f['rawBrokerEventsPerSecond']:>10,.0f} events/s",
+        f"(b) pipeline at saturation       {f['pipelineOrdersPerSecond']:>10,.1f} orders/s end to end "
+        f"({f['pipelineEventsPerSecond']:,.0f} events/s, {f['eventsPerOrder']} events/order) "
+        f"- target >= {TARGET_ORDERS_PER_SECOND}: {verdict(f['pipelineOrdersPerSecond'] >= TARGET_ORDERS_PER_SECOND)}",
+        f"(c) latency at {f['latencyAt']:g} orders/s     p50 {f['latencyP50Ms']} ms, p99 {p99} ms "
+        f"- target p99 <= {TARGET_P99_MS_AT_100}: {verdict(p99 is not None and p99 <= TARGET_P99_MS_AT_100)}",
+        f"(d) intake alone                 {f['intakeRequestsPerSecond']:>10,.1f} POST/s, p99 {f['intakeP99Ms']} ms",
+        f"pipeline events/s / raw broker events/s = {f['pipelineToRawRatio']:.1%} "
+        f"- target >= {TARGET_RAW_RATIO:.0%}: {verdict(f['pipelineToRawRatio'] >= TARGET_RAW_RATIO)}",
+    ]
+
+
+def markdown(*, command: str, machine_info: dict, lines: list[str], soak: dict | None, notes: str) -> str:
+    soak_text = (
+        f"- RSS of the all-in-one process over {soak['seconds']:g} s at {soak['rate']:g} orders/s "
+        f"({soak['orders']} orders): start {soak['startMiB']} MiB, end {soak['endMiB']} MiB, max {soak['maxMiB']} MiB, "
+        f"drift {soak['driftPercent']:+.1f} %\n"
+        if soak else "- not run in this benchmark (`python manage.py bench --soak 600`)\n"
+    )
+    return (
+        "# Benchmarks\n\n"
+        "Written by `python manage.py bench` (`make bench`); rerun it to refresh this page.\n\n"
+        f"- command: `{command}`\n"
+        f"- date: {machine_info['date']}\n"
+        f"- machine: {machine_info['cores']} cores ({machine_info['cpu']}), {machine_info['ramGiB']} GiB RAM, "
+        f"Python {machine_info['python']}\n"
+        f"- load average at start: {', '.join(map(str, machine_info['loadAverage']))} "
+        "(other work on the machine makes every figure pessimistic)\n\n"
+        "## Figures\n\n```\n" + "\n".join(lines) + "\n```\n\n"
+        "## Memory\n\n" + soak_text + "\n"
+        "## How each figure is measured\n\n" + notes
+    )
+
+
+METHOD_NOTES = """\
+- (a) raw broker: a fresh embedded broker; as many real envelopes as the pipeline moved in (b)
+  (events per order x orders) are produced with `settings.KAFKA_PRODUCER` and consumed back in a
+  consumer group with `settings.KAFKA_CONSUMER`, committing each batch as the runner does;
+  events/s from the first produce to the last message consumed.
+- (b) saturation: a fresh `runpipeline` (embedded broker, mongomock store, in-memory channel
+  layer), warmed up, offered far more happy-path orders than it can finish; orders/s = orders
+  finished / seconds from the first POST to the last terminal status seen on `/ws/orders/`.
+  Pipeline events/s = events the outbox relays published (from `/metrics`) over the same time.
+- (c) latency: a fresh `runpipeline`, warmed up, at a steady offered rate; POST sent -> terminal
+  status received on the websocket feed, nearest-rank percentiles.
+- (d) intake: the web process alone (daphne, no consumers), POST /api/orders as fast as it
+  answers with the given concurrency.
+- The load generator runs on the same machine and takes its share of the cores.
+"""

@@ -1,0 +1,115 @@
+"""An all-in-one pipeline (`runpipeline`) or a bare web process (`daphne`) as a child process on a
+free loopback port, for benchmarks and smoke tests; and its resident memory, read from /proc."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+
+from ecom_project.messaging.broker import free_port
+
+
+class PipelineStartError(Exception):
+    """The child process did not become ready; carries the tail of its output."""
+
+
+class PipelineProcess:
+    """`runpipeline` (web + consumers + embedded broker) or, with `web_only`, daphne alone (intake)."""
+
+    def __init__(self, *, web_only: bool = False, env: dict[str, str] | None = None, log_level: str = "WARNING") -> None:
+        self.port = free_port()
+        self.web_only = web_only
+        self._workdir = tempfile.TemporaryDirectory(prefix="ecom-perf-")
+        self.log_path = Path(self._workdir.name) / "process.log"
+        self.env = {
+            **os.environ, "KAFKA_BROKERS": "", "LOG_LEVEL": log_level, "PYTHONUNBUFFERED": "1",
+            "SQLITE_PATH": str(Path(self._workdir.name) / "db.sqlite3"), **(env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _command(self) -> list[str]:
+        if self.web_only:
+            return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "ecom_project.asgi:application"]
+        return [sys.executable, "manage.py", "runpipeline", "--host", "127.0.0.1", "--port", str(self.port)]
+
+    def start(self, *, timeout: float = 90.0) -> "PipelineProcess":
+        manage = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
+        subprocess.run(manage, cwd=settings.BASE_DIR, env=self.env, check=True, capture_output=True)
+        log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(self._command(), cwd=settings.BASE_DIR, env=self.env, stdout=log,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise PipelineStartError(f"{self._command()[2]} exited with {self.process.returncode}: {self.output_tail()}")
+            if self._answers("/health" if self.web_only else "/ready"):
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise PipelineStartError(f"not ready within {timeout:.0f}s: {self.output_tail()}")
+
+    def _answers(self, path: str) -> bool:
+        try:
+            with urllib.request.urlopen(self.base_url + path, timeout=2) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
+    def metrics_text(self) -> str:
+        with urllib.request.urlopen(self.base_url + "/metrics", timeout=10) as answer:
+            return answer.read().decode()
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the pipeline process itself (the embedded broker child is not counted)."""
+        return resident_bytes(self.process.pid)
+
+    def output_tail(self, chars: int = 1500) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self, *, timeout: float = 30.0) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._workdir.cleanup()
+
+    def __enter__(self) -> "PipelineProcess":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def resident_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise OSError(f"no VmRSS for pid {pid}")
+
+
+def produced_events(metrics_text: str) -> int:
+    """Sum of `pipeline_events_produced_total` over relays and topics in a Prometheus text page."""
+    total = 0.0
+    for line in metrics_text.splitlines():
+        if line.startswith("pipeline_events_produced_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)

@@ -1,0 +1,51 @@
+"""The benchmark's parts that can be checked quickly: the raw-broker round trip, the RSS summary,
+the report's verdicts and bad flags. The full `bench` is a long measurement, run by `make bench`."""
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from ecom_project.perf.bench_phases import rss_summary
+from ecom_project.perf.benchmarks_doc import figure_lines, figures, machine, markdown
+from ecom_project.perf.broker_roundtrip import raw_broker_roundtrip
+
+
+@pytest.mark.integration
+def test_raw_broker_round_trip_gets_back_every_event(kafka_broker):
+    result = raw_broker_roundtrip(bootstrap=settings.KAFKA_BROKERS, events=300, timeout=60)
+    assert result["received"] >= 300  # other tests share the topic: at least ours came back
+    assert result["eventsPerSecond"] > 0 and result["messageBytes"] > 100
+
+
+def test_rss_summary_reports_drift_against_the_start():
+    mib = 2**20
+    assert rss_summary([100 * mib, 130 * mib, 110 * mib]) == {
+        "startMiB": 100.0, "endMiB": 110.0, "maxMiB": 130.0, "driftPercent": 10.0}
+    assert rss_summary([])["driftPercent"] is None
+
+
+def test_figures_compare_against_the_targets_and_land_in_markdown():
+    f = figures(
+        raw={"eventsPerSecond": 10_000.0},
+        saturation={"completedRate": 600.0, "pipelineEventsPerSecond": 2_400.0, "eventsPerOrder": 4.0},
+        latency={"offeredRate": 100.0, "latency": {"p50Ms": 40.0, "p99Ms": 300.0}},
+        intake={"achievedRate": 900.0, "intakeLatency": {"p99Ms": 80.0}},
+    )
+    assert f["pipelineToRawRatio"] == 0.24
+    lines = figure_lines(f)
+    assert "meets target" in lines[1] and "BELOW target" in lines[2] and "BELOW target" in lines[4]
+    page = markdown(command="python manage.py bench", machine_info=machine(), lines=lines, soak=None, notes="n")
+    assert "cores" in page and "GiB RAM" in page and "600.0 orders/s" in page
+
+
+@pytest.mark.parametrize("argv, reason", [
+    (["--duration", "0"], "--duration must be in"),
+    (["--duration", "soon"], "invalid float value"),
+    (["--soak-only"], "--soak-only needs --soak"),
+])
+def test_bad_flags_are_one_line_and_non_zero(argv, reason):
+    done = subprocess.run([sys.executable, "manage.py", "bench", *argv], cwd=settings.BASE_DIR,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert reason in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
