@@ -73,3 +73,7 @@ def idempotency_key_claim(*, key: str, body_hash: str, order_id: str, at: dateti
             return existing
         raise
     return record
+
+
+def order_counts_by_status() -> dict[str, int]:
+    return {row["_id"]: row["count"] for row in orders().aggregate([{"$group": {"_id": "$status", "count": {"$sum": 1}}}])}

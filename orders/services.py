@@ -13,7 +13,7 @@ from ecom_project.api_errors import ApplicationError
 from ecom_project.events import registry as ev
 from ecom_project.events.envelope import Envelope, new_event, payload_of
 from ecom_project.events.schemas import CompensationRequestedV1, Line, OrderCreatedV1, RetryRequestedV1
-from orders import domain, repository
+from orders import domain, metrics, repository
 
 log = logging.getLogger(__name__)
 _OPERATOR_WRITE_ATTEMPTS = 3
@@ -92,6 +92,8 @@ def order_apply_event(*, event: Envelope) -> None:
     if not repository.order_update(order_id=order["_id"], version=order["version"], update=update,
                                    applied_event_id=event_id):
         raise OrderVersionConflict(f"order {order['_id']} changed while applying {event.type} {event_id}")
+    if status != order["status"] and status in domain.TERMINAL:
+        metrics.saga_finished(status=status, created_at=order["createdAt"], at=now)
 
 
 def order_retry_request(*, order_id: str, step: str, requested_by: str) -> str:

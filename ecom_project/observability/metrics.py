@@ -28,10 +28,9 @@ OUTBOX_BACKLOG = Gauge("pipeline_outbox_backlog", "Documents with unpublished ou
 CONSUMER_LAG = Gauge("pipeline_consumer_lag", "Messages behind the high watermark", ["consumer", "topic", "partition"])
 CONSUMER_HEARTBEAT = Gauge("pipeline_consumer_last_heartbeat_seconds", "Unix time of the last poll", ["consumer"])
 
-# Saga-level metrics for the dashboards (deploy/grafana). The orders app sets/observes them:
-# ORDERS_BY_STATUS from its store (every replica reports the same numbers: dashboards take max),
-# SAGA_SECONDS once per order when it reaches SHIPPED, REJECTED or CANCELLED.
-ORDERS_BY_STATUS = Gauge("pipeline_orders_by_status", "Orders currently in each status", ["status"])
+# Saga-level metrics for the dashboards (deploy/grafana). The orders app observes SAGA_SECONDS once
+# per order when it reaches SHIPPED, REJECTED or CANCELLED, and registers pipeline_orders_by_status
+# (read from its store at scrape time, orders/metrics.py).
 SAGA_SECONDS = Histogram(
     "pipeline_saga_seconds",
     "Time from OrderCreated to the order's final status",

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.core.management import call_command
+from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
 from ecom_project.messaging.consumers import all_consumer_specs, consumer_spec
@@ -49,9 +50,11 @@ def final(api, order_id: str, *, timeout: float = 30) -> dict:
 
 def test_happy_order_is_shipped(pipeline, api):
     before = stock_get(sku="SKU-1")
+    sagas_before = REGISTRY.get_sample_value("pipeline_saga_seconds_count", {"outcome": "SHIPPED"}) or 0
     order_id = place(api, items=[{"sku": "SKU-1", "qty": 2}], total=20, country="US")
     order = final(api, order_id)
     assert order["status"] == "SHIPPED"
+    assert REGISTRY.get_sample_value("pipeline_saga_seconds_count", {"outcome": "SHIPPED"}) == sagas_before + 1
     assert [h["status"] for h in order["statusHistory"]] == ["PENDING", "INVENTORY_RESERVED", "PAYMENT_AUTHORIZED", "SHIPPED"]
     after = wait_until(lambda: (s := stock_get(sku="SKU-1"))["shipped"] == before["shipped"] + 2 and s)
     assert after["available"] == before["available"] - 2 and after["reserved"] == before["reserved"]

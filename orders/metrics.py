@@ -1,0 +1,44 @@
+"""Saga-level metrics of the orders app: orders per status (read from the store at scrape time)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+from prometheus_client import REGISTRY
+from prometheus_client.core import GaugeMetricFamily
+
+from ecom_project.observability.metrics import SAGA_SECONDS
+from orders import domain, repository
+
+
+class OrdersByStatusCollector:
+    """Every process that serves /metrics reports the same store-wide numbers: dashboards take max."""
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily("pipeline_orders_by_status", "Orders currently in each status", labels=["status"])
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("pipeline_orders_by_status", "Orders currently in each status", labels=["status"])
+        try:
+            counts = repository.order_counts_by_status()
+        except Exception:  # a store outage must not break the whole scrape; /ready reports it
+            return
+        for status in domain.STATUSES:
+            family.add_metric([status], counts.get(status, 0))
+        yield family
+
+
+_registered = False
+
+
+def register() -> None:
+    global _registered
+    if not _registered:
+        REGISTRY.register(OrdersByStatusCollector())
+        _registered = True
+
+
+def saga_finished(*, status: str, created_at: datetime, at: datetime) -> None:
+    if created_at.tzinfo is None:  # mongomock hands back naive UTC datetimes
+        created_at = created_at.replace(tzinfo=timezone.utc)
+    SAGA_SECONDS.labels(status).observe(max(0.0, (at - created_at).total_seconds()))
