@@ -17,6 +17,9 @@ _MOCK_WRITES = {
     "insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one",
     "delete_many", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
     "bulk_write", "create_index", "drop",
+    # Reads too: mongomock updates documents in place, so a read copying a document while another
+    # thread writes it fails with "dictionary changed size during iteration".
+    "find_one", "count_documents", "estimated_document_count", "distinct", "aggregate",
 }
 
 
@@ -30,6 +33,8 @@ class _SerializedCollection:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._collection, name)
+        if name == "find":
+            return lambda *args, **kwargs: _SerializedCursor(attr(*args, **kwargs))
         if name not in _MOCK_WRITES:
             return attr
 
@@ -41,6 +46,31 @@ class _SerializedCollection:
 
     def __getitem__(self, name: str) -> "_SerializedCollection":
         return _SerializedCollection(self._collection[name])
+
+
+class _SerializedCursor:
+    """A mongomock cursor computes its results on the first `next`: do that under the lock."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._cursor, name)
+        if not callable(attr):
+            return attr
+
+        def chained(*args: Any, **kwargs: Any) -> Any:
+            result = attr(*args, **kwargs)
+            return self if result is self._cursor else result
+
+        return chained
+
+    def __iter__(self) -> "_SerializedCursor":
+        return self
+
+    def __next__(self) -> Any:
+        with _MOCK_WRITE_LOCK:
+            return next(self._cursor)
 
 
 class _SerializedDatabase:
