@@ -1,0 +1,202 @@
+"""One chaos run: seed stock, start every consumer under a supervisor, place the planned orders while
+injecting the planned faults, wait for quiescence, then judge the invariants.
+
+The apps are reached through `AppAccess` (built by the command from their public API), so this
+package stays in the kernel, which never imports an app."""
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from ecom_project.chaos import invariants as inv
+from ecom_project.chaos.injector import FaultInjector
+from ecom_project.chaos.ledger import read_ledger
+from ecom_project.chaos.plan import OUTCOMES, fault_schedule, planned_orders
+from ecom_project.chaos.supervisor import Supervisor
+from ecom_project.messaging.consumers import all_consumer_specs
+from ecom_project.messaging.deadletters import dead_letters
+from ecom_project.messaging.outbox import backlog
+from ecom_project.messaging.producer import Publisher
+from ecom_project.messaging.runner import processed_events
+from ecom_project.messaging.worker import Worker
+
+BACKPRESSURE_EVERY = 25
+IN_FLIGHT = 150
+
+
+@dataclass
+class AppAccess:
+    seed_stock: Callable[[], None]
+    stock: Callable[[], list[dict]]  # rows: sku, available, reserved, shipped, stocked, holds
+    place_order: Callable[[dict], tuple[int, dict]]  # body -> (HTTP status, JSON answer)
+    unfinished: Callable[[], int]  # orders not terminal yet (0 is all that matters)
+    orders: Callable[[], dict[str, dict]]  # orderId -> {"status", "items", "history": [status, ...]}
+
+
+@dataclass
+class Report:
+    seed: int
+    orders: int
+    faults_planned: Counter = field(default_factory=Counter)
+    faults_injected: Counter = field(default_factory=Counter)
+    restarts: Counter = field(default_factory=Counter)
+    outcomes: Counter = field(default_factory=Counter)
+    refused: list[str] = field(default_factory=list)
+    checks: list[inv.Check] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    events_read: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks) and not self.refused
+
+
+class ChaosDrill:
+    def __init__(self, *, apps: AppAccess, orders: int, seed: int, faults: int, quiescence_timeout: float = 600.0,
+                 progress: Callable[[str], None] = lambda line: None, bar: Callable | None = None) -> None:
+        self.apps, self.count, self.seed = apps, orders, seed
+        rng = random.Random(seed)
+        self.plan = planned_orders(rng, orders)
+        self.faults = fault_schedule(rng, orders=orders, faults=faults)
+        self.quiescence_timeout = quiescence_timeout
+        self.progress = progress
+        self.bar = bar or (lambda iterable, **kw: iterable)
+        self.report = Report(seed=seed, orders=orders, faults_planned=Counter(f.kind for f in self.faults))
+        self.expected: dict[str, frozenset[str]] = {}
+
+    def run(self) -> Report:
+        self.apps.seed_stock()
+        initial = {row["sku"]: row["available"] + row["reserved"] + row["shipped"] for row in self.apps.stock()}
+        specs = all_consumer_specs()
+        publisher = Publisher()
+        worker = Worker(specs, group_suffix=f".chaos-{self.seed}-{uuid.uuid4().hex[:6]}", publisher=publisher).start()
+        supervisor = Supervisor(worker).start()
+        injector = FaultInjector(seed=self.seed, publisher=publisher, our_keys=lambda: set(self.expected))
+        try:
+            if not worker.wait_assigned(60):
+                raise RuntimeError("consumers got no partition assignment in 60 s")
+            started = time.monotonic()
+            self._place_orders(injector)
+            placed = time.monotonic()
+            self._wait_quiescent(specs, injector)
+            self.report.seconds.update(placing=placed - started, quiescence=time.monotonic() - placed)
+            self.report.restarts = supervisor.restarts
+        finally:
+            supervisor.stop()
+            worker.stop()
+        self._judge(specs, injector, initial)
+        return self.report
+
+    def _place_orders(self, injector: FaultInjector) -> None:
+        faults = iter(self.faults)
+        upcoming = next(faults, None)
+        for order in self.bar(self.plan, desc="placing orders", unit="order"):
+            if order.index % BACKPRESSURE_EVERY == 0:
+                self._wait_below(IN_FLIGHT)
+            while upcoming is not None and upcoming.after_order <= order.index:
+                injector.inject(upcoming)
+                upcoming = next(faults, None)
+            status, answer = self.apps.place_order(order.body)
+            if status != 201:
+                self.report.refused.append(f"order #{order.index} answered {status}: {answer}")
+                continue
+            self.expected[answer["orderId"]] = OUTCOMES[order.outcome][1]
+        for fault in [upcoming, *faults]:
+            if fault is not None:
+                injector.inject(fault)
+
+    def _wait_below(self, in_flight: int) -> None:
+        """Keep the placing only a little ahead of the pipeline, so faults land all along the run
+        instead of all in the first seconds while the consumers are still far behind."""
+        deadline = time.monotonic() + self.quiescence_timeout
+        while self.apps.unfinished() >= in_flight and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    def _wait_quiescent(self, specs, injector: FaultInjector) -> None:
+        """Every order terminal, every outbox empty, nothing recorded for 2 s, and then every
+        consumer has recorded every event of its topics (a slow or restarted one may lag behind)."""
+        deadline = time.monotonic() + self.quiescence_timeout
+        stable_since, last_total, last_line = None, -1, 0.0
+        while time.monotonic() < deadline:
+            unfinished = self.apps.unfinished()
+            pending = backlog([c for spec in specs for c in spec.outbox_collections()])
+            total = sum(processed_events(spec.name).estimated_document_count() for spec in specs)
+            if unfinished or pending or total != last_total:
+                stable_since = None
+            elif stable_since is None:
+                stable_since = time.monotonic()
+            elif time.monotonic() - stable_since >= 2.0 and self._all_processed(specs, injector):
+                return
+            if time.monotonic() - last_line >= 5:
+                self.progress(f"draining: {unfinished}{'+' if unfinished >= 200 else ''} orders unfinished, "
+                              f"{pending} outbox documents pending, {total} events processed")
+                last_line = time.monotonic()
+            last_total = total
+            time.sleep(0.5)
+        injector.settle_failpoints()
+
+    def _all_processed(self, specs, injector: FaultInjector) -> bool:
+        injector.settle_failpoints()  # a fault armed at the very end may never get its hit
+        ledger = read_ledger(set(self.expected))
+        check = inv.every_event_processed_once(ledger, self._processed(specs), {s.name: set(s.topics) for s in specs})
+        return check.ok
+
+    @staticmethod
+    def _processed(specs) -> dict[str, set[str]]:
+        return {
+            spec.name: {d["_id"].split(":", 1)[1] for d in processed_events(spec.name).find({}, {"_id": 1})} for spec in specs
+        }
+
+    def _judge(self, specs, injector: FaultInjector, initial: dict[str, int]) -> None:
+        started = time.monotonic()
+        ours = self.apps.orders()
+        ours = {o: doc for o, doc in ours.items() if o in self.expected}
+        statuses = {o: doc["status"] for o, doc in ours.items()}
+        statuses.update({o: "MISSING" for o in self.expected if o not in ours})
+        self.report.outcomes = Counter(statuses.values())
+        self.report.faults_injected = injector.injected
+        ledger = read_ledger(set(self.expected))
+        self.report.events_read = ledger.copies
+        stock = self.apps.stock()
+        subscribers: dict[str, set[str]] = defaultdict(set)
+        for spec in specs:
+            for topic in spec.topics:
+                subscribers[topic].add(spec.name)
+        processed = self._processed(specs)
+        shipped_lines = [line for doc in ours.values() if doc["status"] == "SHIPPED" for line in doc["items"]]
+        self.report.checks = [
+            inv.every_order_terminal(statuses),
+            inv.outcomes_as_designed(statuses, self.expected),
+            inv.stock_conserved(stock, initial),
+            inv.shipped_units_match(stock, shipped_lines),
+            inv.one_effect_per_order(ledger, self.expected),
+            inv.refund_after_authorisation(ledger, self.expected),
+            inv.compensations_complete(ledger, statuses),
+            inv.dead_letters_are_the_poison(dead_letters().find({}), injector.poison, subscribers),
+            inv.every_event_processed_once(ledger, processed, {s.name: set(s.topics) for s in specs}),
+            inv.status_history_monotonic({o: doc["history"] for o, doc in ours.items()}),
+        ]
+        self.report.seconds["judging"] = time.monotonic() - started
+
+
+def report_lines(report: Report) -> list[str]:
+    lines = [f"chaos run: {report.orders} orders, seed {report.seed}"]
+    planned, injected = report.faults_planned, report.faults_injected
+    lines.append(f"faults injected: {sum(injected.values())} (planned {sum(planned.values())})")
+    lines += [f"  {kind:<22} {injected.get(kind, 0):>5} injected / {planned[kind]:>4} planned" for kind in sorted(planned)]
+    lines.append(f"supervisor restarts: {sum(report.restarts.values())} " + (str(dict(report.restarts)) if report.restarts else ""))
+    lines.append("orders by outcome: " + ", ".join(f"{s} {n}" for s, n in sorted(report.outcomes.items())))
+    if report.refused:
+        lines.append(f"orders refused by the API: {len(report.refused)} (e.g. {report.refused[0]})")
+    lines.append(f"events read back from the topics: {report.events_read}")
+    lines.append("invariants:")
+    lines += ["  " + check.line() for check in report.checks]
+    lines.append("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()))
+    lines.append("RESULT: " + ("no violations" if report.ok else "VIOLATIONS"))
+    return lines

@@ -1,0 +1,115 @@
+"""`manage.py chaos --orders N --seed S [--faults K]`: the reliability drill (docs/reliability.md)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.test import Client
+from tqdm import tqdm
+
+from ecom_project.chaos.drill import AppAccess, ChaosDrill, report_lines
+from ecom_project.chaos.plan import SCARCE_SKU
+from ecom_project.config import ConfigError
+from ecom_project.messaging.broker import EmbeddedBroker
+from inventory import selectors as stock_selectors, services as stock_services
+from orders import selectors as order_selectors
+
+MAX_ORDERS = 100_000
+NOT_TERMINAL = ("PENDING", "INVENTORY_RESERVED", "PAYMENT_AUTHORIZED")
+PAGE = 200
+# Low enough that a slow handler overruns it quickly; real Kafka wants >= session.timeout.ms (6 s).
+CHAOS_MAX_POLL_INTERVAL_MS = 7000
+CHAOS_OUTBOX_LEASE_MS = 1000  # a crashed relay's lease expires soon, so its successor republishes soon
+
+
+def app_access(*, orders: int) -> AppAccess:
+    client = Client()
+
+    def seed_stock() -> None:
+        stock_services.stock_seed(skus=20, qty=10_000)
+        if stock_selectors.stock_get(sku=SCARCE_SKU) is None:
+            stock_services.stock_adjust(sku=SCARCE_SKU, delta=orders // 20 + 3, reason="chaos drill: scarce stock")
+
+    def place_order(body: dict) -> tuple[int, dict]:
+        response = client.post("/api/orders", data=json.dumps(body), content_type="application/json")
+        return response.status_code, response.json()
+
+    def unfinished() -> int:
+        return sum(len(order_selectors.order_list(status=status, limit=PAGE)) for status in NOT_TERMINAL)
+
+    return AppAccess(seed_stock=seed_stock, stock=stock_selectors.stock_list, place_order=place_order,
+                     unfinished=unfinished, orders=all_orders)
+
+
+def all_orders() -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    before = None
+    while True:
+        page = order_selectors.order_list(limit=PAGE, created_before=before)
+        for doc in page:
+            found[doc["orderId"]] = {"status": doc["status"], "items": doc["items"],
+                                     "history": [h["status"] for h in doc.get("statusHistory", [])]}
+        if len(page) < PAGE:
+            return found
+        before = page[-1]["createdAt"]
+
+
+class Command(BaseCommand):
+    help = (
+        "Reliability drill: place N orders with a mix of outcomes through POST /api/orders while injecting "
+        "seed-chosen faults (consumer/relay crashes with supervised restarts, handler errors, a handler slower "
+        "than max.poll.interval.ms, duplicate deliveries, poison messages), wait for quiescence, check the "
+        "invariants and print a report. Exits 1 on any violation. Runs every consumer in this process on a fresh "
+        "embedded broker unless KAFKA_BROKERS is set (then it must be a broker with no earlier pipeline traffic)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--orders", type=int, required=True, help=f"orders to place, 1-{MAX_ORDERS}")
+        parser.add_argument("--seed", type=int, required=True, help="seed of the plan: same seed, same orders and faults")
+        parser.add_argument("--faults", type=int, default=None, help="faults to inject (default max(10, orders/100))")
+        parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for quiescence (default 900)")
+
+    def handle(self, *args, orders: int, seed: int, faults: int | None, timeout: float, verbosity: int, **options) -> None:
+        faults = max(10, orders // 100) if faults is None else faults
+        if not 1 <= orders <= MAX_ORDERS:
+            raise CommandError(f"--orders must be between 1 and {MAX_ORDERS}, got {orders}")
+        if not 9 <= faults <= 10 * orders + 9 or not 1 <= timeout <= 86_400:
+            raise CommandError("--faults must be at least 9 (one of every kind) and --timeout 1-86400 s")
+        if verbosity < 2:  # the report is the output; thread deaths and dead letters are expected here
+            logging.disable(logging.CRITICAL)
+        self._tune_for_chaos()
+        broker = None
+        try:
+            if not settings.KAFKA_BROKERS:
+                broker = EmbeddedBroker(partitions=settings.KAFKA_PARTITIONS).start()
+                settings.KAFKA_BROKERS = os.environ["KAFKA_BROKERS"] = broker.bootstrap
+            show = verbosity >= 1 and sys.stderr.isatty()
+            drill = ChaosDrill(
+                apps=app_access(orders=orders), orders=orders, seed=seed, faults=faults, quiescence_timeout=timeout,
+                progress=lambda line: self.stderr.write(line) if verbosity >= 1 else None,
+                bar=(lambda it, **kw: tqdm(it, file=sys.stderr, **kw)) if show else None,
+            )
+            report = drill.run()
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            logging.disable(logging.NOTSET)
+            if broker:
+                broker.stop()
+        for line in report_lines(report):
+            self.stdout.write(line)
+        if not report.ok:
+            raise CommandError("the chaos run found invariant violations (see the report above)")
+
+    @staticmethod
+    def _tune_for_chaos() -> None:
+        if "testserver" not in settings.ALLOWED_HOSTS:  # orders are placed through the in-process test client
+            settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        if not os.environ.get("KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS"):
+            settings.KAFKA_CONSUMER = {**settings.KAFKA_CONSUMER, "max.poll.interval.ms": CHAOS_MAX_POLL_INTERVAL_MS}
+        if not os.environ.get("OUTBOX_LEASE_MS"):
+            settings.OUTBOX_LEASE_MS = CHAOS_OUTBOX_LEASE_MS
