@@ -1,4 +1,5 @@
-from django.urls import include, path
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ecom_project import health
@@ -9,6 +10,9 @@ urlpatterns = [
     path("", include("django_prometheus.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # daphne serves no files: the project serves its own static assets (dashboard JS/CSS, the admin
+    # look of /ops/) in every mode, so nothing depends on a CDN, a collectstatic step or DEBUG.
+    re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
     path("", include("orders.urls")),
     path("", include("projections.urls")),
     path("", include("operations.urls")),

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib.auth.views import LogoutView
-from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import path
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -31,5 +30,3 @@ urlpatterns = [
     path("ops/stock/", order_pages.stock_list, name="stock"),
     path("ops/stock/adjust", order_pages.stock_adjust, name="stock-adjust"),
 ]
-# The admin look needs its CSS; daphne (runpipeline) serves no static files, so in DEBUG we do.
-urlpatterns += staticfiles_urlpatterns()

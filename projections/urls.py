@@ -1,6 +1,4 @@
-from django.conf import settings
 from django.urls import path
-from django.views.static import serve
 
 from projections import api, views
 
@@ -10,6 +8,4 @@ urlpatterns = [
     path("api/read/orders/<str:order_id>", api.OrderProjectionDetailApi.as_view(), name="read-order"),
     path("api/read/orders/<str:order_id>/stream", views.order_stream, name="read-order-stream"),
     path("dashboard/", views.dashboard, name="dashboard"),
-    # The dashboard's own JS/CSS, served by the project in every mode (no CDN, no collectstatic step).
-    path("static/dashboard/<path:path>", serve, {"document_root": settings.BASE_DIR / "static" / "dashboard"}),
 ]

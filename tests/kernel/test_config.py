@@ -53,3 +53,13 @@ def test_unreachable_kafka_brokers_stops_runpipeline_with_one_line():
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "is not usable" in result.stderr
+
+
+@pytest.mark.parametrize("path", ["/static/dashboard/dashboard.js", "/static/admin/css/base.css"])
+def test_static_assets_are_served_without_debug(path):
+    result = manage(
+        "shell", "-c",
+        f"from django.test import Client; print(Client().get('{path}').status_code)",
+        env={"DEBUG": "false", "JWT_SECRET": "x" * 40, "ALLOWED_HOSTS": "testserver"},
+    )
+    assert result.stdout.strip().splitlines()[-1] == "200", result.stderr
