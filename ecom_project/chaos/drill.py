@@ -10,14 +10,13 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
-from django.conf import settings
+from dataclasses import dataclass
 
 from ecom_project.chaos import invariants as inv
 from ecom_project.chaos.injector import FaultInjector
 from ecom_project.chaos.ledger import read_ledger
 from ecom_project.chaos.plan import OUTCOMES, fault_schedule, planned_orders
+from ecom_project.chaos.report import Report
 from ecom_project.chaos.supervisor import Supervisor
 from ecom_project.messaging.consumers import all_consumer_specs
 from ecom_project.messaging.deadletters import dead_letters
@@ -37,24 +36,6 @@ class AppAccess:
     place_order: Callable[[dict], tuple[int, dict]]  # body -> (HTTP status, JSON answer)
     unfinished: Callable[[], int]  # orders not terminal yet (0 is all that matters)
     orders: Callable[[], dict[str, dict]]  # orderId -> {"status", "items", "history": [status, ...]}
-
-
-@dataclass
-class Report:
-    seed: int
-    orders: int
-    faults_planned: Counter = field(default_factory=Counter)
-    faults_injected: Counter = field(default_factory=Counter)
-    restarts: Counter = field(default_factory=Counter)
-    outcomes: Counter = field(default_factory=Counter)
-    refused: list[str] = field(default_factory=list)
-    checks: list[inv.Check] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    events_read: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return all(check.ok for check in self.checks) and not self.refused
 
 
 class ChaosDrill:
@@ -99,6 +80,9 @@ class ChaosDrill:
         for order in self.bar(self.plan, desc="placing orders", unit="order"):
             if order.index % BACKPRESSURE_EVERY == 0:
                 self._wait_below(IN_FLIGHT)
+            if order.index and order.index % max(1, self.count // 10) == 0:
+                self.progress(f"placed {order.index}/{self.count} orders, {sum(injector.injected.values())} "
+                              f"faults sent so far (failpoints counted when they fire)")
             while upcoming is not None and upcoming.after_order <= order.index:
                 injector.inject(upcoming)
                 upcoming = next(faults, None)
@@ -183,20 +167,3 @@ class ChaosDrill:
             inv.status_history_monotonic({o: doc["history"] for o, doc in ours.items()}),
         ]
         self.report.seconds["judging"] = time.monotonic() - started
-
-
-def report_lines(report: Report) -> list[str]:
-    lines = [f"chaos run: {report.orders} orders, seed {report.seed}"]
-    planned, injected = report.faults_planned, report.faults_injected
-    lines.append(f"faults injected: {sum(injected.values())} (planned {sum(planned.values())})")
-    lines += [f"  {kind:<22} {injected.get(kind, 0):>5} injected / {planned[kind]:>4} planned" for kind in sorted(planned)]
-    lines.append(f"supervisor restarts: {sum(report.restarts.values())} " + (str(dict(report.restarts)) if report.restarts else ""))
-    lines.append("orders by outcome: " + ", ".join(f"{s} {n}" for s, n in sorted(report.outcomes.items())))
-    if report.refused:
-        lines.append(f"orders refused by the API: {len(report.refused)} (e.g. {report.refused[0]})")
-    lines.append(f"events read back from the topics: {report.events_read}")
-    lines.append("invariants:")
-    lines += ["  " + check.line() for check in report.checks]
-    lines.append("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()))
-    lines.append("RESULT: " + ("no violations" if report.ok else "VIOLATIONS"))
-    return lines

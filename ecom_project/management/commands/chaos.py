@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test import Client
 from tqdm import tqdm
 
-from ecom_project.chaos.drill import AppAccess, ChaosDrill, report_lines
+from ecom_project.chaos.drill import AppAccess, ChaosDrill
 from ecom_project.chaos.plan import SCARCE_SKU
+from ecom_project.chaos.report import report_lines
 from ecom_project.config import ConfigError
 from ecom_project.messaging.broker import EmbeddedBroker
 from inventory import selectors as stock_selectors, services as stock_services
@@ -87,7 +88,7 @@ class Command(BaseCommand):
             if not settings.KAFKA_BROKERS:
                 broker = EmbeddedBroker(partitions=settings.KAFKA_PARTITIONS).start()
                 settings.KAFKA_BROKERS = os.environ["KAFKA_BROKERS"] = broker.bootstrap
-            show = verbosity >= 1 and sys.stderr.isatty()
+            show = verbosity >= 1 and sys.stderr.isatty()  # a bar on a terminal, else a line every 10 %
             drill = ChaosDrill(
                 apps=app_access(orders=orders), orders=orders, seed=seed, faults=faults, quiescence_timeout=timeout,
                 progress=lambda line: self.stderr.write(line) if verbosity >= 1 else None,
@@ -97,9 +98,9 @@ class Command(BaseCommand):
         except ConfigError as exc:
             raise CommandError(str(exc)) from None
         finally:
-            logging.disable(logging.NOTSET)
             if broker:
                 broker.stop()
+            logging.disable(logging.NOTSET)
         for line in report_lines(report):
             self.stdout.write(line)
         if not report.ok:
