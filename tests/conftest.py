@@ -25,6 +25,31 @@ def kafka_broker():
     broker.stop()
 
 
+@pytest.fixture
+def isolated_broker(kafka_broker):
+    """A broker of the test's own, so consumers that read their topics from the beginning see only
+    this test's events (the session broker carries every earlier test's history). With
+    `TEST_KAFKA_BROKERS` (an external broker) there is only the shared one."""
+    if kafka_broker is None:
+        yield None
+        return
+    previous = settings.KAFKA_BROKERS
+    broker = EmbeddedBroker(partitions=settings.KAFKA_PARTITIONS).start()
+    settings.KAFKA_BROKERS = broker.bootstrap
+    yield broker
+    settings.KAFKA_BROKERS = previous
+    broker.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _django_db_everywhere(django_db_setup, django_db_blocker):
+    """The auth tables (SQLite) are reachable from every test: ASGI requests and websocket
+    handshakes touch the connection even when a test never asks for a user. Tests that write
+    users still take `db` for a rolled-back transaction."""
+    with django_db_blocker.unblock():
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _test_database():
     """Tests write to their own database; on a real MongoDB it is dropped at the end."""
@@ -46,8 +71,9 @@ def clean_store():
 
 
 @pytest.fixture
-def start_worker(kafka_broker):
-    """Start consumers+relays for some specs with a group id unique to the test; stopped at teardown."""
+def start_worker(isolated_broker):
+    """Start consumers+relays for some specs, on the test's own broker, with a group id unique to
+    the test; stopped at teardown."""
     from ecom_project.messaging.worker import Worker
 
     workers = []

@@ -14,7 +14,7 @@ from ecom_project.messaging.worker import Worker
 from inventory.selectors import stock_get, stock_list
 from inventory.services import stock_adjust
 from payments.selectors import payment_get
-from tests.support import wait_until
+from tests.support import read_topic, wait_until
 
 pytestmark = pytest.mark.integration
 TERMINAL = {"SHIPPED", "REJECTED", "CANCELLED"}
@@ -55,7 +55,11 @@ def test_happy_order_is_shipped(pipeline, api):
     order = final(api, order_id)
     assert order["status"] == "SHIPPED"
     assert REGISTRY.get_sample_value("pipeline_saga_seconds_count", {"outcome": "SHIPPED"}) == sagas_before + 1
-    assert [h["status"] for h in order["statusHistory"]] == ["PENDING", "INVENTORY_RESERVED", "PAYMENT_AUTHORIZED", "SHIPPED"]
+    history = [h["status"] for h in order["statusHistory"]]
+    # Events of different topics may arrive in any order: a status can be skipped, never reversed.
+    ranks = ["PENDING", "INVENTORY_RESERVED", "PAYMENT_AUTHORIZED", "SHIPPED"]
+    assert history[0] == "PENDING" and history[-1] == "SHIPPED"
+    assert [ranks.index(s) for s in history] == sorted({ranks.index(s) for s in history})
     after = wait_until(lambda: (s := stock_get(sku="SKU-1"))["shipped"] == before["shipped"] + 2 and s)
     assert after["available"] == before["available"] - 2 and after["reserved"] == before["reserved"]
 
@@ -105,7 +109,7 @@ def test_stock_is_conserved_after_a_mixed_batch_of_200_orders(pipeline, api):
         assert stock["reserved"] == 0, "every order is terminal, so nothing stays held"
 
 
-def test_two_instances_of_one_consumer_share_partitions_and_process_each_event_once(kafka_broker, api):
+def test_two_instances_of_one_consumer_share_partitions_and_process_each_event_once(isolated_broker, api):
     call_command("seed_inventory", if_empty=True, stdout=open("/dev/null", "w"))
     suffix = f".pair{uuid.uuid4().hex[:6]}"
     others = Worker([s for s in all_consumer_specs() if s.name != "inventory"], group_suffix=suffix).start()
@@ -117,7 +121,10 @@ def test_two_instances_of_one_consumer_share_partitions_and_process_each_event_o
         assert {final(api, o, timeout=60)["status"] for o in order_ids} == {"SHIPPED"}
         handled = [w.runners[0].stats["processed"] for w in (first, second)]
         assert all(n > 0 for n in handled), f"both instances took partitions: {handled}"
-        assert sum(w.runners[0].stats["duplicates"] for w in (first, second)) == 0
+        # Redeliveries across the rebalance are allowed (at-least-once) and skipped as duplicates:
+        # each OrderCreated and OrderShipped is applied by exactly one instance, once.
+        assert sum(handled) == 2 * len(order_ids)
+        assert len(read_topic("inventory.InventoryReserved.v1", expect=10**6, timeout=3)) == len(order_ids)
     finally:
         for worker in (second, first, others):
             worker.stop()
