@@ -45,10 +45,19 @@ def _summary(result: object) -> object:
     return result if isinstance(result, (str, int, float, type(None))) else type(result).__name__
 
 
+def _operator_ref(username: str) -> str:
+    """Events name the operator by an opaque id, never by username (which may be an email): no PII
+    in events. The audit log, which stays inside operations, keeps the username."""
+    from django.contrib.auth import get_user_model
+
+    pk = get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
+    return f"user:{pk}" if pk is not None else "user:unknown"
+
+
 def admin_order_retry(*, order_id: str, step: str, requested_by: str) -> str:
     """Asks the step's owner to re-run it; returns the RetryRequested eventId."""
     def run() -> str:
-        return str(order_retry_request(order_id=order_id, step=step, requested_by=requested_by))
+        return str(order_retry_request(order_id=order_id, step=step, requested_by=_operator_ref(requested_by)))
 
     return _audited(who=requested_by, action="order.retry", target=f"order:{order_id}", detail={"step": step}, run=run)
 
@@ -56,7 +65,7 @@ def admin_order_retry(*, order_id: str, step: str, requested_by: str) -> str:
 def admin_order_compensate(*, order_id: str, action: str, requested_by: str) -> str:
     """Asks for a compensation (release inventory / refund payment); returns its eventId."""
     def run() -> str:
-        return str(order_compensation_request(order_id=order_id, action=action, requested_by=requested_by))
+        return str(order_compensation_request(order_id=order_id, action=action, requested_by=_operator_ref(requested_by)))
 
     return _audited(who=requested_by, action="order.compensate", target=f"order:{order_id}",
                     detail={"action": action}, run=run)

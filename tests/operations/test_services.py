@@ -68,3 +68,23 @@ def test_replay_command_replays_a_topics_pending_letters(probe, start_worker, ca
     assert "replayed 3, refused 0" in capsys.readouterr().out
     wait_until(lambda: all(count_of(e.key) == 1 for e in events), message="all replayed events applied")
     assert all(dead_letter_of(e.key)["status"] == "replayed" for e in events)
+
+
+def test_events_name_the_operator_by_id_not_by_username(db):
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from ecom_project.mongo import get_db
+    from operations import services as ops_services
+    from orders import services as order_services
+
+    user = get_user_model().objects.create_user(username="jane.doe@example.com", password="x", is_staff=True)
+    order_id = order_services.order_create(
+        items=[{"sku": "SKU-1", "qty": 1}], total=Decimal("5"), currency="USD", shipping_address=None,
+    ).order_id
+    ops_services.admin_order_retry(order_id=order_id, step="inventory", requested_by=user.username)
+    outbox = get_db()["orders"].find_one({"_id": order_id})["outbox"]
+    retry = [entry for entry in outbox if entry["topic"] == "ops.RetryRequested.v1"]
+    assert retry and f'"requestedBy":"user:{user.pk}"' in retry[0]["value"]
+    assert "jane.doe" not in retry[0]["value"]
