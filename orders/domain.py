@@ -23,14 +23,16 @@ from collections.abc import Mapping
 
 from ecom_project.events import registry as ev
 
-PENDING = "PENDING"
-INVENTORY_RESERVED = "INVENTORY_RESERVED"
-PAYMENT_AUTHORIZED = "PAYMENT_AUTHORIZED"
-SHIPPED = "SHIPPED"
-REJECTED = "REJECTED"
-CANCELLED = "CANCELLED"
-STATUSES = (PENDING, INVENTORY_RESERVED, PAYMENT_AUTHORIZED, SHIPPED, REJECTED, CANCELLED)
-TERMINAL = frozenset({SHIPPED, REJECTED, CANCELLED})
+from ecom_project.events.saga import (  # noqa: F401  (the statuses are part of this module's vocabulary)
+    CANCELLED,
+    INVENTORY_RESERVED,
+    PAYMENT_AUTHORIZED,
+    PENDING,
+    REJECTED,
+    SHIPPED,
+    STATUSES,
+    TERMINAL,
+)
 _RANK = {PENDING: 0, INVENTORY_RESERVED: 1, PAYMENT_AUTHORIZED: 2}
 
 FACT_OF_EVENT: dict[str, str] = {

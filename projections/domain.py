@@ -12,14 +12,17 @@ from typing import Any
 from ecom_project.events import registry as r
 from ecom_project.events.envelope import Envelope, payload_of
 
-PENDING = "PENDING"
-INVENTORY_RESERVED = "INVENTORY_RESERVED"
-PAYMENT_AUTHORIZED = "PAYMENT_AUTHORIZED"
-SHIPPED = "SHIPPED"
-REJECTED = "REJECTED"
-CANCELLED = "CANCELLED"
-STATUSES = (PENDING, INVENTORY_RESERVED, PAYMENT_AUTHORIZED, SHIPPED, REJECTED, CANCELLED)
-TERMINAL_STATUSES = frozenset({SHIPPED, REJECTED, CANCELLED})
+from ecom_project.events.saga import (  # noqa: F401  (the statuses are part of this module's vocabulary)
+    CANCELLED,
+    INVENTORY_RESERVED,
+    PAYMENT_AUTHORIZED,
+    PENDING,
+    REJECTED,
+    SHIPPED,
+    STATUSES,
+    TERMINAL,
+)
+TERMINAL_STATUSES = TERMINAL
 
 FAILURES = frozenset({r.INVENTORY_FAILED, r.PAYMENT_FAILED, r.SHIPPING_FAILED})
 COMPENSATIONS = frozenset({r.INVENTORY_RELEASED, r.PAYMENT_REFUNDED})
