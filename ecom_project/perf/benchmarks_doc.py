@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 TARGET_ORDERS_PER_SECOND = 500
 TARGET_P99_MS_AT_100 = 250
 TARGET_RAW_RATIO = 0.25
+KEPT_HEADING = "## Notes (kept across runs)"
 
 
 def machine() -> dict:
@@ -111,3 +112,9 @@ METHOD_NOTES = """\
   answers with the given concurrency.
 - The load generator runs on the same machine and takes its share of the cores.
 """
+
+
+def kept_notes(previous: str) -> str:
+    """The hand-written analysis below KEPT_HEADING survives a regeneration of the page."""
+    index = previous.find(KEPT_HEADING)
+    return "\n" + previous[index:] if index >= 0 else ""

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 
 from ecom_project.perf.bench_phases import rss_summary
-from ecom_project.perf.benchmarks_doc import figure_lines, figures, machine, markdown
+from ecom_project.perf.benchmarks_doc import KEPT_HEADING, figure_lines, figures, kept_notes, machine, markdown
 from ecom_project.perf.broker_roundtrip import raw_broker_roundtrip
 
 
@@ -49,3 +49,8 @@ def test_bad_flags_are_one_line_and_non_zero(argv, reason):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert reason in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_hand_written_notes_survive_a_regeneration():
+    assert kept_notes(f"# Benchmarks\nold figures\n{KEPT_HEADING}\nprofile says X\n") == f"\n{KEPT_HEADING}\nprofile says X\n"
+    assert kept_notes("# Benchmarks\nno notes yet\n") == ""

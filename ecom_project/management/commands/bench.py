@@ -15,6 +15,8 @@ from ecom_project.perf.command_flags import one_line_errors
 from ecom_project.perf.load_run import LoadError
 from ecom_project.perf.pipeline_process import PipelineStartError
 
+RAW_BROKER_MIN_EVENTS = 50_000
+
 
 class Command(BaseCommand):
     help = (
@@ -56,7 +58,8 @@ class Command(BaseCommand):
         text = benchmarks_doc.markdown(command=command.strip(), machine_info=info, lines=lines, soak=soak,
                                        notes=benchmarks_doc.METHOD_NOTES)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
+        previous = out.read_text() if out.exists() else ""
+        out.write_text(text + benchmarks_doc.kept_notes(previous))
         out.with_suffix(".json").write_text(json.dumps({"machine": info, **results}, indent=2, default=str))
         self.stdout.write(f"written {out} and {out.with_suffix('.json').name}")
 
@@ -64,7 +67,8 @@ class Command(BaseCommand):
         latency = bench_phases.pipeline_run(plan, rate=plan.latency_rate, desc=f"latency @{plan.latency_rate:g}/s")
         saturation = bench_phases.saturation_run(plan)
         intake = bench_phases.intake_run(plan)
-        events = max(1000, saturation["pipelineEvents"])
+        # A floor keeps (a) long enough to measure: a sub-second round trip is mostly start-up.
+        events = max(RAW_BROKER_MIN_EVENTS, saturation["pipelineEvents"])
         raw = bench_phases.raw_broker_run(events=events, progress=plan.progress)
         figures = benchmarks_doc.figures(raw=raw, saturation=saturation, latency=latency, intake=intake)
         lines = benchmarks_doc.figure_lines(figures)
