@@ -165,6 +165,8 @@ LOGGING = {
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
+        # Replaces Django's own console handler (DEBUG), so every line is JSON and none is doubled.
+        "django": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
         "kafka": {"level": LOG_LEVEL},

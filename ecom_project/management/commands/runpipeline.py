@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -34,6 +35,9 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, **options) -> None:
         import daphne.server  # installs the asyncio Twisted reactor before anything else imports one
 
+        # A shell starts background jobs with SIGINT ignored, and Twisted then leaves it ignored:
+        # `kill -INT` must stop the pipeline however it was started.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         self._check_port(host, port)
         broker = None
         worker = None
@@ -54,6 +58,9 @@ class Command(BaseCommand):
             if "seed_inventory" in get_commands():
                 call_command("seed_inventory", if_empty=True, stdout=self.stdout)
             worker = Worker(all_consumer_specs()).start()
+            self.stdout.write("waiting for the consumers to join their groups")
+            if not worker.wait_assigned(60):
+                raise CommandError("consumers got no partitions within 60 s: is the broker healthy?")
             from channels.routing import get_default_application
             from daphne.endpoints import build_endpoint_description_strings
 
