@@ -4,9 +4,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
+from ecom_project import live
 from ecom_project.events.envelope import Envelope
 from projections import domain, repository
 
@@ -49,16 +48,8 @@ def public_view(projection: dict[str, Any]) -> dict[str, Any]:
 def projection_broadcast(*, projection: dict[str, Any]) -> None:
     """Push the stored change to websocket/SSE listeners. Best effort: the store is the truth and
     readers re-fetch it on reconnect, so a channel-layer outage must not fail (and re-run) the event."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
     message = {"type": "projection.update", "projection": public_view(projection)}
     try:
-        async_to_sync(_send_to_groups)(layer, projection["orderId"], message)
+        live.group_send([ALL_ORDERS_GROUP, order_group(projection["orderId"])], message)
     except Exception as exc:  # noqa: BLE001 - logged, see docstring
         log.warning("projection broadcast failed", extra={"orderId": projection["orderId"], "error": str(exc)})
-
-
-async def _send_to_groups(layer: Any, order_id: str, message: dict[str, Any]) -> None:
-    await layer.group_send(ALL_ORDERS_GROUP, message)
-    await layer.group_send(order_group(order_id), message)

@@ -33,10 +33,14 @@ _hints_lock = threading.Lock()
 PENDING = {"outbox.eventId": {"$exists": True}}
 
 
-def _queued(collection: Any, doc_id: Any) -> None:
+def _hint(collection: Any, doc_id: Any) -> None:
     if doc_id is not None and not isinstance(doc_id, dict):
         with _hints_lock:
             _pending_hints[collection.full_name].add(doc_id)
+
+
+def _queued(collection: Any, doc_id: Any) -> None:
+    _hint(collection, doc_id)
     for wakeup in list(_relay_wakeups):
         wakeup.set()
 
@@ -131,7 +135,11 @@ class OutboxRelay:
         self._wakeup = threading.Event()
         self._backlog_at = 0.0
         self._scanned_at: dict[str, float] = {}
-        self.scan_interval = 0.0 if is_shared_store() else 1.0  # other processes' writes are only seen by a scan
+        # A shared store holds other processes' writes, seen only by a scan (on an index). In-process,
+        # every write leaves a hint; the scan only catches leases that expired or publishes that failed,
+        # and on mongomock it reads every document, so it runs rarely.
+        self.scan_interval = 0.0 if is_shared_store() else 5.0
+        self.backlog_interval = 1.0 if is_shared_store() else 10.0
 
     @property
     def publisher(self) -> Publisher:
@@ -169,7 +177,7 @@ class OutboxRelay:
             claimed = self._claim(collection)
             if claimed:
                 total += self._publish(collection, claimed)
-        if time.monotonic() - self._backlog_at > 1.0:
+        if time.monotonic() - self._backlog_at > self.backlog_interval:
             self._backlog_at = time.monotonic()
             metrics.OUTBOX_BACKLOG.labels(self.name).set(backlog(collections))
         return total
@@ -208,6 +216,7 @@ class OutboxRelay:
         except PublishError:
             for doc in docs:  # give the lease back so this or another relay retries soon
                 collection.update_one({"_id": doc["_id"], "outboxLease.owner": self.owner}, {"$unset": {"outboxLease": ""}})
+                _hint(collection, doc["_id"])
             raise
         failpoints.hit("relay.after_publish")
         for doc in docs:

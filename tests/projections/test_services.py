@@ -7,6 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from ecom_project import live
 from ecom_project.events import registry as r
 from projections import domain, handlers, repository, services
 from tests.projections.conftest import HAPPY, SHIPPING_FAILED, saga
@@ -81,7 +82,7 @@ def test_channel_layer_outage_does_not_fail_the_event(order_id, monkeypatch):
         async def group_send(self, group, message):
             raise ConnectionError("redis down")
 
-    monkeypatch.setattr(services, "get_channel_layer", lambda: BrokenLayer())
+    monkeypatch.setattr(live, "get_channel_layer", lambda: BrokenLayer())
     (created,) = saga(order_id, r.ORDER_CREATED)
     handlers.project_event(created)
     assert stored(order_id)["status"] == domain.PENDING

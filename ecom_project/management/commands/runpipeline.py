@@ -2,6 +2,7 @@
 relay, and the web server (HTTP, websockets, dashboard) in one process."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
+from ecom_project import live
 from ecom_project.config import ConfigError
 from ecom_project.messaging.broker import EmbeddedBroker, create_topics
 from ecom_project.messaging.consumers import all_consumer_specs
@@ -65,6 +67,7 @@ class Command(BaseCommand):
             from daphne.endpoints import build_endpoint_description_strings
 
             def ready() -> None:
+                live.serve_on(asyncio.get_event_loop())  # consumer threads push on the server's loop
                 self.stdout.write(f"pipeline ready: dashboard http://{host}:{port}/dashboard/  API http://{host}:{port}/api/orders")
                 sys.stdout.flush()
 
