@@ -12,7 +12,8 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 
-_MOCK_WRITE_LOCK = threading.RLock()
+_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
 _MOCK_WRITES = {
     "insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one",
     "delete_many", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
@@ -23,6 +24,16 @@ _MOCK_WRITES = {
 }
 
 
+def _lock_of(collection: str) -> threading.RLock:
+    """One lock per collection: mongomock keeps each collection's documents apart, so writers of
+    different collections (different apps) never wait for each other."""
+    lock = _LOCKS.get(collection)
+    if lock is None:
+        with _LOCKS_GUARD:
+            lock = _LOCKS.setdefault(collection, threading.RLock())
+    return lock
+
+
 class _SerializedCollection:
     """mongomock applies an update as read-modify-write in Python; a real server applies it
     atomically. Serialising writes in the process gives mongomock the same single-document
@@ -30,16 +41,17 @@ class _SerializedCollection:
 
     def __init__(self, collection: Any) -> None:
         self._collection = collection
+        self._lock = _lock_of(collection.full_name)
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._collection, name)
         if name == "find":
-            return lambda *args, **kwargs: _SerializedCursor(attr(*args, **kwargs))
+            return lambda *args, **kwargs: _SerializedCursor(attr(*args, **kwargs), self._lock)
         if name not in _MOCK_WRITES:
             return attr
 
         def serialized(*args: Any, **kwargs: Any) -> Any:
-            with _MOCK_WRITE_LOCK:
+            with self._lock:
                 return attr(*args, **kwargs)
 
         return serialized
@@ -51,8 +63,9 @@ class _SerializedCollection:
 class _SerializedCursor:
     """A mongomock cursor computes its results on the first `next`: do that under the lock."""
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, lock: threading.RLock) -> None:
         self._cursor = cursor
+        self._lock = lock
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._cursor, name)
@@ -69,7 +82,7 @@ class _SerializedCursor:
         return self
 
     def __next__(self) -> Any:
-        with _MOCK_WRITE_LOCK:
+        with self._lock:
             return next(self._cursor)
 
 

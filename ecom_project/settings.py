@@ -150,10 +150,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Messages a websocket may have queued before the layer drops more: a live feed of every order at
+# hundreds of changes a second needs far more than the default 100.
+CHANNEL_CAPACITY = 5000
 CHANNEL_LAYERS = (
-    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                 "CONFIG": {"hosts": [REDIS_URL], "capacity": CHANNEL_CAPACITY}}}
     if REDIS_URL
-    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": CHANNEL_CAPACITY}}}
 )
 
 PROMETHEUS_EXPORT_MIGRATIONS = False
