@@ -6,10 +6,23 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+import shutil
+from pathlib import Path
+
+import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from django.conf import settings
 
 T = TypeVar("T")
+
+# Browser tests drive Debian's Chromium (installed by .ci/run); flags that keep it off the network.
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
+requires_chromium = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (.ci/run installs it)")
 
 
 def wait_until(condition: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.05, message: str = "") -> T:

@@ -80,7 +80,7 @@ def test_sigkill_one_replica_mid_stream_loses_nothing_and_applies_nothing_twice(
         victim.send_signal(signal.SIGKILL)
         streamer.join(120)
         ids = {e.key for e in orders}
-        result = wait_until(lambda: (o := outcomes(ids)) if len(o) == len(ids) else None, timeout=120,
+        result = wait_until(lambda: o if len(o := outcomes(ids)) == len(ids) else None, timeout=120,
                             message="every order has an outcome after the rebalance")
         assert all(len(event_ids) == 1 for event_ids in result.values()), "an order was applied twice"
         assert survivor.poll() is None

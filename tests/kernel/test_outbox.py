@@ -10,7 +10,6 @@ import pytest
 from ecom_project.events.envelope import decode
 from ecom_project.messaging import failpoints
 from ecom_project.messaging.outbox import OutboxRelay, backlog, insert_with_events, update_with_events
-from ecom_project.messaging.producer import Publisher
 from ecom_project.mongo import get_db
 from tests.kernel.conftest import effects, order_created
 from tests.support import read_topic, wait_until

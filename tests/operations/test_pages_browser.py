@@ -3,30 +3,18 @@ once the consumer is fixed, and watches the order go on to SHIPPED."""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from ecom_project.events.registry import ORDER_CREATED
 from ecom_project.messaging.consumers import all_consumer_specs
 from ecom_project.messaging.deadletters import dead_letters
 from orders.services import order_create
-from tests.support import wait_until
+from tests.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
-
-if not CHROMIUM:
-    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
+pytestmark = [requires_chromium, pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 class Outage:

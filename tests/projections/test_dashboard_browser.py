@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from ecom_project.messaging.broker import free_port
-from tests.support import wait_until
+from tests.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium, wait_until
 
-pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
-
-if not CHROMIUM:
-    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
+pytestmark = [requires_chromium, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
