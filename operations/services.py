@@ -14,7 +14,7 @@ from pymongo import ReturnDocument
 from ecom_project.api_errors import ApplicationError
 from ecom_project.config import ConfigError
 from ecom_project.events.schemas import Action, Step
-from ecom_project.messaging.deadletters import REPLAYED, dead_letters
+from ecom_project.messaging.deadletters import REPLAYED, dead_letters, original_bytes
 from ecom_project.messaging.producer import PublishError, Publisher
 from inventory.services import stock_adjust
 from operations.repository import ACCEPTED, FAILED, REFUSED, audit_record
@@ -106,7 +106,8 @@ def _replay(*, dead_letter_id: str, requested_by: str, force: bool, publisher: P
     if letter is None:
         raise ApplicationError(f"No dead letter {dead_letter_id!r}.", code="not_found", status_code=404)
     key = letter.get("key") or letter.get("orderId")
-    if letter.get("raw") is None or not key:
+    original = original_bytes(letter)
+    if original is None or not key:
         raise ApplicationError("This dead letter has no original message or key to replay.",
                                code="not_replayable", status_code=409)
     publisher = publisher or default_publisher()
@@ -119,7 +120,7 @@ def _replay(*, dead_letter_id: str, requested_by: str, force: bool, publisher: P
         raise ApplicationError("This dead letter was already replayed; send force to replay it again.",
                                code="already_replayed", status_code=409)
     try:
-        publisher.publish([(letter["originalTopic"], key, letter["raw"].encode("utf-8"))])
+        publisher.publish([(letter["originalTopic"], key, original)])
     except (PublishError, ConfigError) as exc:
         dead_letters().update_one({"_id": dead_letter_id},
                                   {"$set": {"status": letter["status"]}, "$pull": {"replays": {"id": replay["id"]}}})

@@ -1,6 +1,7 @@
 """Dead letters: the DLQ topic message and the `dead_letters` document operators act on."""
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import datetime, timezone
@@ -52,10 +53,18 @@ def build_dead_letter(
     document = {
         "_id": dead_letter_id, "status": PENDING, "dlqTopic": dlq_topic(topic), "partition": partition,
         "offset": offset, "raw": raw.decode("utf-8", "replace") if raw is not None else None,
+        "rawBase64": base64.b64encode(raw).decode() if raw is not None else None,
         "key": key.decode("utf-8", "replace") if key is not None else None,  # a replay reuses the partition key
         "replays": [], **payload.model_dump(mode="json", by_alias=True), "failedAt": failed_at,
     }
     return document, envelope
+
+
+def original_bytes(document: dict) -> bytes | None:
+    """The message exactly as it was consumed (`raw` is only its readable text)."""
+    if document.get("rawBase64") is not None:
+        return base64.b64decode(document["rawBase64"])
+    return document["raw"].encode("utf-8") if document.get("raw") is not None else None
 
 
 def store(document: dict) -> None:

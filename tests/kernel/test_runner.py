@@ -119,3 +119,16 @@ def test_restarted_consumer_resumes_from_committed_offsets(probe, kafka_broker):
         worker.stop()
     assert count_of(first.key) == 1
     assert handler.calls == calls_before + 1, "only the new event was delivered again"
+
+
+def test_a_dead_letter_keeps_the_exact_original_bytes(probe, start_worker):
+    from ecom_project.messaging.deadletters import original_bytes
+
+    handler, spec = probe
+    start_worker([spec])
+    key = uuid.uuid4().hex
+    poison = b"\xff\xfe not utf-8 \x00\x81"
+    publish(raw=[("order.OrderCreated.v1", key, poison)])
+    letter = wait_until(lambda: dead_letters().find_one({"orderId": key}))
+    assert original_bytes(letter) == poison
+    assert "\ufffd" in letter["raw"]  # the readable text shows where bytes were not UTF-8
