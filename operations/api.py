@@ -57,7 +57,7 @@ class DeadLetterListApi(StaffJwtApi):
         limit = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_LIMIT, default=50)
         cursor = serializers.CharField(required=False, max_length=1000)
 
-    @extend_schema(parameters=[FilterSerializer], responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="admin_dead_letters_list", parameters=[FilterSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request) -> Response:
         query = self.FilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

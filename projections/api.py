@@ -1,6 +1,8 @@
 """Read API (DESIGN §8): recent orders, one order, counts per status."""
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,12 +12,44 @@ from ecom_project.api_errors import ApplicationError
 from projections import selectors
 
 
+class TimelineEntrySerializer(serializers.Serializer):
+    type = serializers.CharField()
+    eventId = serializers.CharField()  # noqa: N815 (the wire is camelCase)
+    at = serializers.DateTimeField()
+    detail = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["ok", "failed", "compensation", "operator"])
+
+
+class ProjectionSerializer(serializers.Serializer):
+    """The read model of one order (documentation of the answer; the selector builds it)."""
+
+    orderId = serializers.CharField()  # noqa: N815
+    status = serializers.CharField()
+    items = serializers.ListField(child=serializers.DictField())
+    total = serializers.CharField(allow_null=True)
+    currency = serializers.CharField(allow_null=True)
+    createdAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
+    updatedAt = serializers.DateTimeField()  # noqa: N815
+    timeline = TimelineEntrySerializer(many=True)
+
+
 class OrderProjectionListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         status = serializers.CharField(required=False, allow_blank=True)
         limit = serializers.CharField(required=False, default="50")
         cursor = serializers.CharField(required=False, allow_blank=True)
 
+    @extend_schema(
+        operation_id="read_orders_list",
+        parameters=[
+            OpenApiParameter("status", str, description="only orders in this status"),
+            OpenApiParameter("limit", int, description="1-200, default 50"),
+            OpenApiParameter("cursor", str, description="nextCursor of the previous page"),
+        ],
+        responses=inline_serializer("ProjectionPage", {
+            "items": ProjectionSerializer(many=True), "nextCursor": serializers.CharField(allow_null=True),
+        }),
+    )
     def get(self, request: Request) -> Response:
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -27,11 +61,13 @@ class OrderProjectionListApi(APIView):
 
 
 class OrderProjectionDetailApi(APIView):
+    @extend_schema(responses=ProjectionSerializer)
     def get(self, request: Request, order_id: str) -> Response:
         return Response(selectors.order_projection_get(order_id=order_id))
 
 
 class StatusCountsApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, description="orders per status in the read model")
     def get(self, request: Request) -> Response:
         return Response(selectors.status_counts())
 
