@@ -39,12 +39,17 @@ class Command(BaseCommand):
         collection = repository.fresh_collection()
         try:
             applied, skipped, complete = self._replay(consumer, collection, idle_seconds, max_seconds)
+            if not complete:
+                collection.drop()
+                raise CommandError(f"topics still delivering after {max_seconds:.0f}s; live projection left as it was")
+            repository.swap_in(collection)
+            # Events that reached the live projector between the end of the replay and the swap were
+            # written to the collection swapped out; the reader is positioned right before them, so one
+            # more pass into the live collection applies them again (idempotent by eventId).
+            caught_up, more_skipped, _ = self._replay(consumer, repository.projections(), idle_seconds, max_seconds)
+            applied, skipped = applied + caught_up, skipped + more_skipped
         finally:
             consumer.close()
-        if not complete:
-            collection.drop()
-            raise CommandError(f"topics still delivering after {max_seconds:.0f}s; live projection left as it was")
-        repository.swap_in(collection)
         self.stdout.write(
             f"rebuilt orders_projection: {collection_size()} orders from {applied} events ({skipped} invalid skipped)"
         )
