@@ -1,10 +1,14 @@
 """ASGI entry point: HTTP (Django) and websockets (Channels)."""
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ecom_project.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from ecom_project.http_handler import PooledThreadASGIHandler  # noqa: E402  (needs Django set up first)
+
+django_asgi_app = PooledThreadASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
