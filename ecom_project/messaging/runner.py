@@ -91,7 +91,8 @@ class ConsumerRunner:
                 metrics.CONSUMER_HEARTBEAT.labels(self.spec.name).set(time.time())
                 if messages:
                     self.process_batch(consumer, messages)
-                self._report_status()
+                if self._report_status():
+                    self._observe_lag(consumer)
             clean = True
         finally:
             if clean:  # a Crash (failpoint) leaves without commit or clean close, like a killed process
@@ -219,10 +220,23 @@ class ConsumerRunner:
         metrics.EVENTS_DEAD_LETTERED.labels(self.spec.name, message.topic()).inc()
         log.error("event dead-lettered", extra={"consumer": self.spec.name, "topic": message.topic(), "error": error})
 
-    def _report_status(self, *, force: bool = False, state: str = "running") -> None:
+    def _observe_lag(self, consumer: Consumer) -> None:
+        """High watermark minus position per owned partition, from what the last fetches reported
+        (no broker round trip). Some brokers report watermarks wrongly (BROKER.md): unknown is skipped."""
+        try:
+            positions = consumer.position(consumer.assignment())
+        except KafkaException:
+            return
+        for tp in positions:
+            _low, high = consumer.get_watermark_offsets(tp, cached=True) or (-1, -1)
+            if high >= 0 and tp.offset >= 0:
+                metrics.CONSUMER_LAG.labels(self.spec.name, tp.topic, str(tp.partition)).set(max(0, high - tp.offset))
+
+    def _report_status(self, *, force: bool = False, state: str = "running") -> bool:
+        """Write this instance's counters every ~2 s; True when it wrote."""
         now = time.monotonic()
         if not force and now - self._status_at < 2.0:
-            return
+            return False
         self._status_at = now
         consumer_status().update_one(
             {"_id": f"{self.spec.name}:{self.instance}"},
@@ -230,3 +244,4 @@ class ConsumerRunner:
                       "heartbeat": datetime.now(timezone.utc), **self.stats}},
             upsert=True,
         )
+        return True

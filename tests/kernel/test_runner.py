@@ -132,3 +132,23 @@ def test_a_dead_letter_keeps_the_exact_original_bytes(probe, start_worker):
     letter = wait_until(lambda: dead_letters().find_one({"orderId": key}))
     assert original_bytes(letter) == poison
     assert "\ufffd" in letter["raw"]  # the readable text shows where bytes were not UTF-8
+
+
+def test_consumer_lag_is_reported_per_owned_partition(probe, start_worker):
+    from prometheus_client import REGISTRY
+
+    handler, spec = probe
+    start_worker([spec])
+    event = order_created()
+    publish(event)
+    wait_until(lambda: count_of(event.key) == 1)
+
+    def lag_samples():
+        return [
+            s for family in REGISTRY.collect() if family.name == "pipeline_consumer_lag"
+            for s in family.samples if s.labels["consumer"] == "probe"
+        ]
+
+    samples = wait_until(lag_samples, timeout=10, message="lag gauge set")
+    assert all(s.value >= 0 for s in samples)
+    assert {s.labels["topic"] for s in samples} == {"order.OrderCreated.v1"}
