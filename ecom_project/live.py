@@ -37,8 +37,7 @@ class _Pusher:
         while True:
             layer, groups, message = await self.queue.get()
             try:
-                for group in groups:
-                    await layer.group_send(group, message)
+                await _send_all(layer, groups, message)
             except Exception as exc:  # best effort: listeners re-read the store when they reconnect
                 log.warning("live push failed", extra={"groups": groups, "error": str(exc)})
 

@@ -6,18 +6,23 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_supervisor() -> None:
-    """If the supervisor is SIGKILLed it cannot stop its children: the kernel sends them SIGTERM."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
+def die_with_parent(signum: int) -> Callable[[], None]:
+    """A `preexec_fn` for a child that must not outlive its parent: if the parent is killed hard and
+    cannot stop it, the (Linux) kernel sends the child `signum`."""
+
+    def arm() -> None:
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signum)
+        except OSError:
+            pass
+
+    return arm
 
 
 class ProcessGroup:
@@ -33,7 +38,7 @@ class ProcessGroup:
         # A session of its own: a terminal's Ctrl-C reaches only the supervisor, which stops children in order.
         process = subprocess.Popen(
             list(argv), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1, start_new_session=True, preexec_fn=_die_with_supervisor,
+            text=True, bufsize=1, start_new_session=True, preexec_fn=die_with_parent(signal.SIGTERM),
         )
         self.children[name] = process
         self._width = max(self._width, len(name))

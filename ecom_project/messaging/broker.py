@@ -5,7 +5,6 @@ DESIGN §5 is created explicitly (auto-create stays off); stopped with SIGINT.
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -17,9 +16,9 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from ecom_project.config import ConfigError
+from ecom_project.supervision import die_with_parent
 
 log = logging.getLogger(__name__)
-_PR_SET_PDEATHSIG = 1
 
 
 def broker_binary() -> Path:
@@ -42,14 +41,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """No orphan broker if the parent is killed hard: the kernel sends it SIGINT."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
-    except OSError:
-        pass
-
-
 class EmbeddedBroker:
     def __init__(self, *, port: int | None = None, partitions: int = 6, log_path: Path | None = None) -> None:
         self.port = port or free_port()
@@ -67,7 +58,7 @@ class EmbeddedBroker:
         self.process = subprocess.Popen(
             [str(broker_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", "memory://tansu/"],
-            stdout=out, stderr=out, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+            stdout=out, stderr=out, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent(signal.SIGINT),  # no orphan broker, ever
         )
         self._wait_listening(timeout)
         create_topics(self.bootstrap, partitions=self.partitions)

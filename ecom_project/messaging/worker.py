@@ -20,18 +20,21 @@ class Worker:
 
     def __init__(self, specs: Sequence[ConsumerSpec], *, group_suffix: str = "", publisher: Publisher | None = None) -> None:
         self.publisher = publisher or Publisher()
-        self.runners = [
-            ConsumerRunner(spec, group_id=spec.group_id + group_suffix, publisher=self.publisher) for spec in specs
-        ]
-        self.relays = [
-            OutboxRelay(
-                name=spec.name, collections=spec.outbox_collections, publisher=self.publisher,
-                lease_ms=settings.OUTBOX_LEASE_MS, poll_ms=settings.OUTBOX_POLL_MS,
-            )
-            for spec in specs
-        ]
+        self.specs = list(specs)
+        self.group_suffix = group_suffix
+        self.runners = [self._runner_for(spec) for spec in self.specs]
+        self.relays = [self._relay_for(spec) for spec in self.specs]
         self.threads: list[threading.Thread] = []
         self.errors: list[BaseException] = []
+
+    def _runner_for(self, spec: ConsumerSpec) -> ConsumerRunner:
+        return ConsumerRunner(spec, group_id=spec.group_id + self.group_suffix, publisher=self.publisher)
+
+    def _relay_for(self, spec: ConsumerSpec) -> OutboxRelay:
+        return OutboxRelay(
+            name=spec.name, collections=spec.outbox_collections, publisher=self.publisher,
+            lease_ms=settings.OUTBOX_LEASE_MS, poll_ms=settings.OUTBOX_POLL_MS,
+        )
 
     def start(self) -> "Worker":
         for component in [*self.runners, *self.relays]:
@@ -55,23 +58,20 @@ class Worker:
         """Replace every runner/relay whose thread died (a crash) by a new instance on a new thread,
         in the same consumer group, as a process supervisor would; returns the restarted names."""
         restarted = []
+        count = len(self.runners)
         for index, thread in enumerate(self.threads):
             if thread.is_alive():
                 continue
-            if index < len(self.runners):
-                old = self.runners[index]
-                if old.stop_event.is_set():
-                    continue
+            is_runner = index < count
+            old = self.runners[index] if is_runner else self.relays[index - count]
+            if old.stop_event.is_set():
+                continue
+            spec = self.specs[index if is_runner else index - count]
+            if is_runner:
                 old.abandon()
-                component = self.runners[index] = ConsumerRunner(old.spec, group_id=old.group_id, publisher=self.publisher)
+                component = self.runners[index] = self._runner_for(spec)
             else:
-                old = self.relays[index - len(self.runners)]
-                if old.stop_event.is_set():
-                    continue
-                component = self.relays[index - len(self.runners)] = OutboxRelay(
-                    name=old.name, collections=old._collections, publisher=self.publisher,
-                    lease_ms=old.lease_ms, poll_ms=old.poll_ms,
-                )
+                component = self.relays[index - count] = self._relay_for(spec)
             self.threads[index] = self._start_thread(component)
             restarted.append(thread.name)
         return restarted
