@@ -142,9 +142,8 @@ def _client(url: str) -> Any:
 
 def get_db() -> Any:
     """The project's database (DB name from `MONGO_DB`, default `ecom`)."""
-    url = settings.MONGO_URL
-    database = _client(url)[settings.MONGO_DB]
-    return _SerializedDatabase(database) if urlparse(url).scheme == "mongomock" else database
+    database = _client(settings.MONGO_URL)[settings.MONGO_DB]
+    return database if is_shared_store() else _SerializedDatabase(database)
 
 
 def is_shared_store() -> bool:
