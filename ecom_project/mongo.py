@@ -89,9 +89,15 @@ class _SerializedCursor:
 class _SerializedDatabase:
     def __init__(self, database: Any) -> None:
         self._database = database
+        self._collections: dict[str, _SerializedCollection] = {}
 
     def __getitem__(self, name: str) -> _SerializedCollection:
-        return _SerializedCollection(self._database[name])
+        """One wrapper per collection, made once: mongomock looks each collection's data up by name
+        on every operation, so a dropped or renamed collection is seen through the same wrapper."""
+        collection = self._collections.get(name)
+        if collection is None:
+            collection = self._collections.setdefault(name, _SerializedCollection(self._database[name]))
+        return collection
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._database, name)
@@ -130,7 +136,7 @@ def _install_id_lookup(mongomock: Any) -> None:
 
 @lru_cache(maxsize=None)
 def _client(url: str) -> Any:
-    if urlparse(url).scheme == "mongomock":
+    if not _is_shared(url):
         import mongomock
 
         _install_id_lookup(mongomock)
@@ -142,13 +148,22 @@ def _client(url: str) -> Any:
 
 def get_db() -> Any:
     """The project's database (DB name from `MONGO_DB`, default `ecom`)."""
-    database = _client(settings.MONGO_URL)[settings.MONGO_DB]
-    return database if is_shared_store() else _SerializedDatabase(database)
+    return _database(settings.MONGO_URL, settings.MONGO_DB)
+
+
+@lru_cache(maxsize=None)
+def _database(url: str, name: str) -> Any:
+    database = _client(url)[name]
+    return database if _is_shared(url) else _SerializedDatabase(database)
 
 
 def is_shared_store() -> bool:
     """True when several processes can see the same data (a real MongoDB server)."""
-    return urlparse(settings.MONGO_URL).scheme != "mongomock"
+    return _is_shared(settings.MONGO_URL)
+
+
+def _is_shared(url: str) -> bool:
+    return urlparse(url).scheme != "mongomock"
 
 
 def ping() -> bool:

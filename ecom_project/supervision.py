@@ -26,13 +26,16 @@ def die_with_parent(signum: int) -> Callable[[], None]:
 
 
 class ProcessGroup:
-    """Named child processes whose merged stdout/stderr lines are written to `out` as `name | line`."""
+    """Named child processes whose merged stdout/stderr lines are written to `out` as `name | line`.
 
-    def __init__(self, *, out: TextIO) -> None:
+    Names are padded to `width` (give the longest name to be started, so that every line
+    aligns from the first; a longer name started later widens the lines after it)."""
+
+    def __init__(self, *, out: TextIO, width: int = 12) -> None:
         self.out = out
         self.children: dict[str, subprocess.Popen[str]] = {}
         self._write_lock = threading.Lock()
-        self._width = 12
+        self._width = width
 
     def start(self, name: str, argv: Sequence[str], *, env: dict[str, str]) -> subprocess.Popen[str]:
         # A session of its own: a terminal's Ctrl-C reaches only the supervisor, which stops children in order.

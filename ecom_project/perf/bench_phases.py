@@ -40,13 +40,20 @@ def pipeline_run(plan: BenchPlan, *, rate: float, desc: str) -> dict:
         before = produced_events(pipeline.metrics_text())
         load = LoadPlan(rate=rate, duration=plan.duration, base_url=pipeline.base_url, concurrency=plan.concurrency,
                         mix=HAPPY_ONLY, drain_timeout=plan.drain_timeout)
+        cpu_before = pipeline.cpu_seconds()
         started = time.monotonic()
         result = run_with_progress(load, progress=plan.progress, desc=desc)
+        result["cpuMsPerOrder"] = cpu_per_order(cpu_before, pipeline.cpu_seconds(), orders=result["terminal"])
         events = produced_events(pipeline.metrics_text()) - before
         result["pipelineEvents"] = events
         result["eventsPerOrder"] = round(events / result["terminal"], 2) if result["terminal"] else None
         result["pipelineEventsPerSecond"] = round(events / (time.monotonic() - started), 1)
         return result
+
+
+def cpu_per_order(before: dict[str, float], after: dict[str, float], *, orders: int) -> dict[str, float | None]:
+    """CPU milliseconds each process spent per finished order over a run (None without orders)."""
+    return {name: round((after[name] - before[name]) * 1000 / orders, 2) if orders else None for name in after}
 
 
 def saturation_run(plan: BenchPlan) -> dict:

@@ -54,7 +54,16 @@ def figures(*, raw: dict, saturation: dict, latency: dict, intake: dict) -> dict
         "latencyP99Ms": latency["latency"]["p99Ms"],
         "intakeRequestsPerSecond": intake["achievedRate"],
         "intakeP99Ms": intake["intakeLatency"]["p99Ms"],
+        "cpuMsPerOrder": latency.get("cpuMsPerOrder"),
     }
+
+
+def cores_needed(cpu_ms_per_order: dict[str, float | None] | None, orders_per_second: float) -> float | None:
+    """Cores kept busy at `orders_per_second` at the measured CPU cost per order (the load generator's own
+    share not counted)."""
+    if not cpu_ms_per_order or any(v is None for v in cpu_ms_per_order.values()):
+        return None
+    return round(sum(cpu_ms_per_order.values()) * orders_per_second / 1000, 1)
 
 
 def figure_lines(f: dict) -> list[str]:
@@ -72,7 +81,16 @@ def figure_lines(f: dict) -> list[str]:
         f"(d) intake alone                 {f['intakeRequestsPerSecond']:>10,.1f} POST/s, p99 {f['intakeP99Ms']} ms",
         f"pipeline events/s / raw broker events/s = {f['pipelineToRawRatio']:.1%} "
         f"- target >= {TARGET_RAW_RATIO:.0%}: {verdict(f['pipelineToRawRatio'] >= TARGET_RAW_RATIO)}",
+        *_cost_lines(f.get("cpuMsPerOrder")),
     ]
+
+
+def _cost_lines(cost: dict[str, float | None] | None) -> list[str]:
+    cores = cores_needed(cost, TARGET_ORDERS_PER_SECOND)
+    if cores is None:
+        return []
+    return [f"(e) CPU per finished order in (c): pipeline process {cost['pipeline']} ms, broker {cost['broker']} ms "
+            f"-> {cores} cores busy at {TARGET_ORDERS_PER_SECOND} orders/s"]
 
 
 def markdown(*, command: str, machine_info: dict, lines: list[str], soak: dict | None, notes: str) -> str:
@@ -108,6 +126,9 @@ METHOD_NOTES = """\
   Pipeline events/s = events the outbox relays published (from `/metrics`) over the same time.
 - (c) latency: a fresh `runpipeline`, warmed up, at a steady offered rate; POST sent -> terminal
   status received on the websocket feed, nearest-rank percentiles.
+- (e) CPU cost: utime + stime of the `runpipeline` process (every thread: web, consumers, relays,
+  librdkafka) and of the embedded broker, read from /proc before and after (c), divided by the
+  orders that finished; times the target rate it gives the cores the target would keep busy.
 - (d) intake: the web process alone (daphne, no consumers), POST /api/orders as fast as it
   answers with the given concurrency.
 - The load generator runs on the same machine and takes its share of the cores.

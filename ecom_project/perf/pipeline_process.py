@@ -75,6 +75,13 @@ class PipelineProcess:
         """Resident memory of the pipeline process itself (the embedded broker child is not counted)."""
         return resident_bytes(self.process.pid)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by the pipeline process (all its threads) and by its child processes
+        that are still running (the embedded broker), in seconds."""
+        pid = self.process.pid
+        return {"pipeline": process_cpu_seconds(pid),
+                "broker": sum(process_cpu_seconds(child) for child in child_pids(pid))}
+
     def output_tail(self, chars: int = 1500) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-chars:]
@@ -104,6 +111,26 @@ def resident_bytes(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise OSError(f"no VmRSS for pid {pid}")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of one live process, from /proc (0.0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return children
 
 
 def produced_events(metrics_text: str) -> int:

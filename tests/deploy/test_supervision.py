@@ -26,7 +26,7 @@ def gone(pid: int) -> bool:
 
 def test_output_is_prefixed_and_stop_ends_every_child():
     out = io.StringIO()
-    group = ProcessGroup(out=out)
+    group = ProcessGroup(out=out, width=len("consume_orders"))
     first = group.start("web", [sys.executable, "-c", CHATTY], env=dict(os.environ))
     second = group.start("consume_orders", [sys.executable, "-c", CHATTY], env=dict(os.environ))
     wait_until(lambda: out.getvalue().count("hello") == 2)

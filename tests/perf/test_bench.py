@@ -1,13 +1,18 @@
 """The benchmark's parts that can be checked quickly: the raw-broker round trip, the RSS summary,
 the report's verdicts and bad flags. The full `bench` is a long measurement, run by `make bench`."""
+import os
 import subprocess
 import sys
 
 import pytest
 from django.conf import settings
 
-from ecom_project.perf.bench_phases import rss_summary
-from ecom_project.perf.benchmarks_doc import KEPT_HEADING, figure_lines, figures, kept_notes, machine, markdown
+from ecom_project.perf.bench_phases import cpu_per_order, rss_summary
+from ecom_project.perf.benchmarks_doc import (
+    KEPT_HEADING, cores_needed, figure_lines, figures, kept_notes, machine, markdown,
+)
+from ecom_project.perf.pipeline_process import child_pids, process_cpu_seconds
+from tests.support import wait_until
 from ecom_project.perf.broker_roundtrip import raw_broker_roundtrip
 
 
@@ -29,12 +34,14 @@ def test_figures_compare_against_the_targets_and_land_in_markdown():
     f = figures(
         raw={"eventsPerSecond": 10_000.0},
         saturation={"completedRate": 600.0, "pipelineEventsPerSecond": 2_400.0, "eventsPerOrder": 4.0},
-        latency={"offeredRate": 100.0, "latency": {"p50Ms": 40.0, "p99Ms": 300.0}},
+        latency={"offeredRate": 100.0, "latency": {"p50Ms": 40.0, "p99Ms": 300.0},
+                 "cpuMsPerOrder": {"pipeline": 3.0, "broker": 1.0}},
         intake={"achievedRate": 900.0, "intakeLatency": {"p99Ms": 80.0}},
     )
     assert f["pipelineToRawRatio"] == 0.24
     lines = figure_lines(f)
     assert "meets target" in lines[1] and "BELOW target" in lines[2] and "BELOW target" in lines[4]
+    assert "pipeline process 3.0 ms, broker 1.0 ms -> 2.0 cores busy at 500 orders/s" in lines[5]
     page = markdown(command="python manage.py bench", machine_info=machine(), lines=lines, soak=None, notes="n")
     assert "cores" in page and "GiB RAM" in page and "600.0 orders/s" in page
 
@@ -54,3 +61,23 @@ def test_bad_flags_are_one_line_and_non_zero(argv, reason):
 def test_hand_written_notes_survive_a_regeneration():
     assert kept_notes(f"# Benchmarks\nold figures\n{KEPT_HEADING}\nprofile says X\n") == f"\n{KEPT_HEADING}\nprofile says X\n"
     assert kept_notes("# Benchmarks\nno notes yet\n") == ""
+
+
+def test_cpu_cost_per_order_and_the_cores_it_takes():
+    cost = cpu_per_order({"pipeline": 10.0, "broker": 2.0}, {"pipeline": 14.0, "broker": 3.0}, orders=200)
+    assert cost == {"pipeline": 20.0, "broker": 5.0}
+    assert cores_needed(cost, 500) == 12.5
+    assert cpu_per_order({"pipeline": 1.0}, {"pipeline": 2.0}, orders=0) == {"pipeline": None}
+    assert cores_needed({"pipeline": None}, 500) is None
+
+
+def test_cpu_seconds_come_from_proc_for_a_process_and_its_children():
+    child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        assert child.pid in child_pids(os.getpid())
+        before = process_cpu_seconds(child.pid)
+        wait_until(lambda: process_cpu_seconds(child.pid) > before, timeout=10)
+    finally:
+        child.kill()
+        child.wait()
+    assert process_cpu_seconds(child.pid) == 0.0

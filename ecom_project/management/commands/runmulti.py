@@ -45,7 +45,7 @@ class Command(BaseCommand):
         stopping = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopping.set())
-        group = ProcessGroup(out=self.stdout)
+        group = ProcessGroup(out=self.stdout, width=max(len(f"consume_{name}") for name in settings.PIPELINE_CONSUMERS))
         broker = redis = None
         try:
             broker, bootstrap = self._broker()
