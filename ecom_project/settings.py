@@ -16,7 +16,7 @@ try:
     PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
     METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0, maximum=65535)
     KAFKA_BROKERS = config.kafka_brokers(env_str("KAFKA_BROKERS"))
-    KAFKA_PARTITIONS = env_int("KAFKA_PARTITIONS", 6, minimum=1, maximum=256)
+    KAFKA_PARTITIONS = env_int("KAFKA_PARTITIONS", 2, minimum=1, maximum=256)
     MONGO_URL = config.mongo_url(env_str("MONGO_URL"))
     MONGO_DB = env_str("MONGO_DB", "ecom")
     REDIS_URL = config.redis_url(env_str("REDIS_URL"))

@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--partitions", type=int, default=settings.KAFKA_PARTITIONS,
-            help="partitions per new topic (env KAFKA_PARTITIONS, default 6): the most replicas one consumer group can use",
+            help="partitions per new topic (env KAFKA_PARTITIONS, default 2): the most replicas one consumer group can use",
         )
         parser.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for the broker")
 
