@@ -71,10 +71,12 @@ def figure_lines(f: dict) -> list[str]:
         return "meets target" if ok else "BELOW target"
 
     p99 = f["latencyP99Ms"]
+    per_order = (f"{f['eventsPerOrder']} events/order" if f["eventsPerOrder"] is not None
+                 else "events/order n/a: orders were still in flight at the end")
     return [
         f"(a) raw broker round trip        {f['rawBrokerEventsPerSecond']:>10,.0f} events/s",
         f"(b) pipeline at saturation       {f['pipelineOrdersPerSecond']:>10,.1f} orders/s end to end "
-        f"({f['pipelineEventsPerSecond']:,.0f} events/s, {f['eventsPerOrder']} events/order) "
+        f"({f['pipelineEventsPerSecond']:,.0f} events/s, {per_order}) "
         f"- target >= {TARGET_ORDERS_PER_SECOND}: {verdict(f['pipelineOrdersPerSecond'] >= TARGET_ORDERS_PER_SECOND)}",
         f"(c) latency at {f['latencyAt']:g} orders/s     p50 {f['latencyP50Ms']} ms, p99 {p99} ms "
         f"- target p99 <= {TARGET_P99_MS_AT_100}: {verdict(p99 is not None and p99 <= TARGET_P99_MS_AT_100)}",

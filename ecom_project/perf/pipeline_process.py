@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ecom_project.messaging.broker import free_port
+from ecom_project.supervision import die_with_parent
 
 
 class PipelineStartError(Exception):
@@ -48,7 +49,8 @@ class PipelineProcess:
         subprocess.run(manage, cwd=settings.BASE_DIR, env=self.env, check=True, capture_output=True)
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen(self._command(), cwd=settings.BASE_DIR, env=self.env, stdout=log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        preexec_fn=die_with_parent(signal.SIGTERM))  # a killed bench leaves no pipeline
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

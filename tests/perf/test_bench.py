@@ -7,7 +7,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from ecom_project.perf.bench_phases import cpu_per_order, rss_summary
+from ecom_project.perf.bench_phases import cpu_per_order, events_per_order, rss_summary
 from ecom_project.perf.benchmarks_doc import (
     KEPT_HEADING, cores_needed, figure_lines, figures, kept_notes, machine, markdown,
 )
@@ -81,3 +81,13 @@ def test_cpu_seconds_come_from_proc_for_a_process_and_its_children():
         child.kill()
         child.wait()
     assert process_cpu_seconds(child.pid) == 0.0
+
+
+def test_events_per_order_only_when_every_order_finished():
+    assert events_per_order(400, terminal=100, unfinished=0) == 4.0
+    assert events_per_order(8472, terminal=1343, unfinished=775) is None  # in-flight events, uncounted orders
+    assert events_per_order(0, terminal=0, unfinished=0) is None
+    f = figures(raw={"eventsPerSecond": 1.0}, saturation={"completedRate": 1.0, "pipelineEventsPerSecond": 1.0,
+                "eventsPerOrder": None}, latency={"offeredRate": 1.0, "latency": {"p50Ms": 1.0, "p99Ms": 1.0}},
+                intake={"achievedRate": 1.0, "intakeLatency": {"p99Ms": 1.0}})
+    assert "events/order n/a: orders were still in flight" in figure_lines(f)[1]
