@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from datetime import datetime, timezone
 
 TARGET_ORDERS_PER_SECOND = 500
@@ -95,7 +96,8 @@ def _cost_lines(cost: dict[str, float | None] | None) -> list[str]:
             f"-> {cores} cores busy at {TARGET_ORDERS_PER_SECOND} orders/s"]
 
 
-def markdown(*, command: str, machine_info: dict, lines: list[str], soak: dict | None, notes: str) -> str:
+def markdown(*, command: str, machine_info: dict, lines: list[str], soak: dict | None, notes: str,
+             figures_note: str | None = None) -> str:
     soak_text = (
         f"- RSS of the all-in-one process over {soak['seconds']:g} s at {soak['rate']:g} orders/s "
         f"({soak['orders']} orders): start {soak['startMiB']} MiB, end {soak['endMiB']} MiB, max {soak['maxMiB']} MiB, "
@@ -111,7 +113,8 @@ def markdown(*, command: str, machine_info: dict, lines: list[str], soak: dict |
         f"Python {machine_info['python']}\n"
         f"- load average at start: {', '.join(map(str, machine_info['loadAverage']))} "
         "(other work on the machine makes every figure pessimistic)\n\n"
-        "## Figures\n\n```\n" + "\n".join(lines) + "\n```\n\n"
+        "## Figures\n\n" + (f"{figures_note}\n\n" if figures_note else "")
+        + "```\n" + "\n".join(lines) + "\n```\n\n"
         "## Memory\n\n" + soak_text + "\n"
         "## How each figure is measured\n\n" + notes
     )
@@ -135,6 +138,19 @@ METHOD_NOTES = """\
   answers with the given concurrency.
 - The load generator runs on the same machine and takes its share of the cores.
 """
+
+
+def carried_figures(previous: str, previous_json: dict) -> tuple[list[str], dict, str | None]:
+    """For a memory-only run: the figure lines and results of the page's last full run, and a line
+    saying where they come from (nothing when the page has none)."""
+    block = re.search(r"## Figures\n\n(?:.*\n\n)?```\n(.*?)\n```", previous, re.S)
+    date = re.search(r"^- date: (.+)$", previous, re.M)
+    if not block or not block.group(1).strip():
+        return [], {}, None
+    when = date.group(1) if date else "an earlier run"
+    results = {key: value for key, value in previous_json.items() if key not in {"soak", "machine"}}
+    results["figuresFrom"] = {"date": when, "machine": previous_json.get("machine")}
+    return block.group(1).split("\n"), results, f"Carried over from the full run of {when}; this run measured memory only."
 
 
 def kept_notes(previous: str) -> str:

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from ecom_project.perf.bench_phases import cpu_per_order, events_per_order, rss_summary
 from ecom_project.perf.benchmarks_doc import (
-    KEPT_HEADING, cores_needed, figure_lines, figures, kept_notes, machine, markdown,
+    KEPT_HEADING, carried_figures, cores_needed, figure_lines, figures, kept_notes, machine, markdown,
 )
 from ecom_project.perf.pipeline_process import child_pids, process_cpu_seconds
 from tests.support import wait_until
@@ -91,3 +91,16 @@ def test_events_per_order_only_when_every_order_finished():
                 "eventsPerOrder": None}, latency={"offeredRate": 1.0, "latency": {"p50Ms": 1.0, "p99Ms": 1.0}},
                 intake={"achievedRate": 1.0, "intakeLatency": {"p99Ms": 1.0}})
     assert "events/order n/a: orders were still in flight" in figure_lines(f)[1]
+
+
+def test_a_memory_only_run_carries_the_last_figures_over():
+    info = machine()
+    full = markdown(command="python manage.py bench", machine_info=info, lines=["(a) one", "(b) two"], soak=None, notes="n")
+    lines, results, note = carried_figures(full, {"machine": {"cores": 2}, "figures": {"x": 1}, "soak": {"old": 1}})
+    assert lines == ["(a) one", "(b) two"]
+    assert results == {"figures": {"x": 1}, "figuresFrom": {"date": info["date"], "machine": {"cores": 2}}}
+    assert info["date"] in note
+    again = markdown(command="python manage.py bench --soak 60 --soak-only", machine_info=info, lines=lines,
+                     soak=None, notes="n", figures_note=note)
+    assert carried_figures(again, {})[0] == lines  # carried twice, still the same figures
+    assert carried_figures("# Benchmarks\nnothing yet\n", {}) == ([], {}, None)

@@ -43,8 +43,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         plan = self._plan(options)
         info = benchmarks_doc.machine()
+        out = Path(options["out"])
+        previous = out.read_text() if out.exists() else ""
+        figures_note = None
         try:
-            lines, results = ([], {}) if options["soak_only"] else self._side_by_side(plan)
+            if options["soak_only"]:  # keep the page's figures: a memory run must not blank them
+                lines, results, figures_note = benchmarks_doc.carried_figures(previous, _read_json(out.with_suffix(".json")))
+            else:
+                lines, results = self._side_by_side(plan)
             soak = bench_phases.soak_run(plan, seconds=options["soak"]) if options["soak"] else None
         except (LoadError, PipelineStartError, RuntimeError) as exc:
             raise CommandError(f"benchmark failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
@@ -54,12 +60,11 @@ class Command(BaseCommand):
             self.stdout.write(line)
             results["soak"] = soak
         command = "python manage.py bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-        out = Path(options["out"])
         text = benchmarks_doc.markdown(command=command.strip(), machine_info=info, lines=lines, soak=soak,
-                                       notes=benchmarks_doc.METHOD_NOTES)
+                                       notes=benchmarks_doc.METHOD_NOTES, figures_note=figures_note)
         out.parent.mkdir(parents=True, exist_ok=True)
-        previous = out.read_text() if out.exists() else ""
-        out.write_text(text + benchmarks_doc.kept_notes(previous))
+        current = out.read_text() if out.exists() else previous  # notes edited while it ran are kept
+        out.write_text(text + benchmarks_doc.kept_notes(current))
         out.with_suffix(".json").write_text(json.dumps({"machine": info, **results}, indent=2, default=str))
         self.stdout.write(f"written {out} and {out.with_suffix('.json').name}")
 
@@ -94,6 +99,13 @@ class Command(BaseCommand):
             duration=options["duration"], latency_rate=options["latency_rate"], saturation_rate=options["saturation_rate"],
             intake_rate=options["intake_rate"], concurrency=options["concurrency"], progress=not options["no_progress"],
         )
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def _without_series(result: dict) -> dict:
