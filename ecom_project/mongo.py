@@ -162,6 +162,7 @@ def is_shared_store() -> bool:
     return _is_shared(settings.MONGO_URL)
 
 
+@lru_cache(maxsize=None)
 def _is_shared(url: str) -> bool:
     return urlparse(url).scheme != "mongomock"
 

@@ -112,8 +112,10 @@ def soak_run(plan: BenchPlan, *, seconds: float, rate: float = 100.0, sample_eve
         finally:
             stop.set()
             sampler.join(5)
+        statuses = pipeline.status_counts()
     return {**rss_summary([rss for _, rss in samples]), "seconds": seconds, "rate": rate,
-            "orders": result["accepted"], "latency": result["latency"], "rssSeries": samples}
+            "orders": result["accepted"], "finishedSeen": result["terminal"], "storeStatuses": statuses,
+            "latency": result["latency"], "rssSeries": samples}
 
 
 def rss_summary(samples: list[int]) -> dict:

@@ -101,7 +101,7 @@ def markdown(*, command: str, machine_info: dict, lines: list[str], soak: dict |
     soak_text = (
         f"- RSS of the all-in-one process over {soak['seconds']:g} s at {soak['rate']:g} orders/s "
         f"({soak['orders']} orders): start {soak['startMiB']} MiB, end {soak['endMiB']} MiB, max {soak['maxMiB']} MiB, "
-        f"drift {soak['driftPercent']:+.1f} %\n"
+        f"drift {soak['driftPercent']:+.1f} %; at the end the read model held {_statuses(soak)}\n"
         if soak else "- not run in this benchmark (`python manage.py bench --soak 600`)\n"
     )
     return (
@@ -138,6 +138,11 @@ METHOD_NOTES = """\
   answers with the given concurrency.
 - The load generator runs on the same machine and takes its share of the cores.
 """
+
+
+def _statuses(soak: dict) -> str:
+    statuses = soak.get("storeStatuses") or {}
+    return ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())) or "no orders"
 
 
 def carried_figures(previous: str, previous_json: dict) -> tuple[list[str], dict, str | None]:

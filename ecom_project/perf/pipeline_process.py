@@ -2,6 +2,7 @@
 free loopback port, for benchmarks and smoke tests; and its resident memory, read from /proc."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -72,6 +73,11 @@ class PipelineProcess:
     def metrics_text(self) -> str:
         with urllib.request.urlopen(self.base_url + "/metrics", timeout=10) as answer:
             return answer.read().decode()
+
+    def status_counts(self) -> dict[str, int]:
+        """Orders per status in the read model (what the store says, whatever the feed delivered)."""
+        with urllib.request.urlopen(self.base_url + "/api/read/status-counts", timeout=30) as answer:
+            return json.loads(answer.read())
 
     def rss_bytes(self) -> int:
         """Resident memory of the pipeline process itself (the embedded broker child is not counted)."""

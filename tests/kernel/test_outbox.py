@@ -92,3 +92,38 @@ def test_relay_crash_between_publish_and_mark_republishes_and_consumers_dedupe(p
     wait_until(lambda: (effects().find_one({"_id": event.key}) or {}).get("count") == 1)
     wait_until(lambda: handler.calls >= 1)
     assert effects().find_one({"_id": event.key})["count"] == 1
+
+
+def test_in_process_registry_holds_exactly_the_documents_with_pending_events(clean_store):
+    """On the in-process store relays find stranded work (expired leases) in a registry instead of
+    scanning: it must hold every document with events, and forget the ones drained."""
+    from ecom_project.messaging.outbox import _unpublished, sweep_unpublished
+
+    col = outbox_docs()
+    insert_with_events(col, {"_id": "with"}, [order_created("with")])
+    insert_with_events(col, {"_id": "without"})
+    update_with_events(col, filter={"_id": "without"}, update={"$set": {"n": 1}})
+    assert [d["_id"] for d in sweep_unpublished(col)] == ["with"]
+    assert backlog([col]) == 1
+    col.update_one({"_id": "with"}, {"$pull": {"outbox": {}}})  # what a relay's pull leaves: an empty outbox
+    assert sweep_unpublished(col) == [] and backlog([col]) == 0
+    assert not _unpublished.get(col.full_name), "drained documents are forgotten"
+    update_with_events(col, filter={"_id": "with"}, update={"$set": {"n": 2}}, events=[order_created("with")])
+    assert [d["_id"] for d in sweep_unpublished(col)] == ["with"], "given events again, registered again"
+
+
+@pytest.mark.integration
+def test_a_relay_drains_many_documents_from_hints(kafka_broker, clean_store):
+    col = outbox_docs()
+    keys = [uuid.uuid4().hex for _ in range(300)]
+    for key in keys:
+        insert_with_events(col, {"_id": key}, [order_created(key)])
+    relay = OutboxRelay(name="test", collections=lambda: [col], batch_size=50, poll_ms=10)
+    thread = threading.Thread(target=relay.run)
+    thread.start()
+    try:
+        wait_until(lambda: backlog([col]) == 0, message="outbox drained")
+    finally:
+        relay.stop()
+        thread.join(10)
+    assert relay.published == 300

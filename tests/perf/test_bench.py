@@ -104,3 +104,10 @@ def test_a_memory_only_run_carries_the_last_figures_over():
                      soak=None, notes="n", figures_note=note)
     assert carried_figures(again, {})[0] == lines  # carried twice, still the same figures
     assert carried_figures("# Benchmarks\nnothing yet\n", {}) == ([], {}, None)
+
+
+def test_the_memory_section_says_what_the_store_held_at_the_end():
+    soak = {"seconds": 60, "rate": 100, "orders": 10, "startMiB": 100.0, "endMiB": 110.0, "maxMiB": 111.0,
+            "driftPercent": 10.0, "storeStatuses": {"SHIPPED": 8, "PENDING": 2}}
+    page = markdown(command="c", machine_info=machine(), lines=[], soak=soak, notes="n")
+    assert "drift +10.0 %; at the end the read model held 2 PENDING, 8 SHIPPED" in page

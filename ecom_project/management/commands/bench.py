@@ -56,7 +56,8 @@ class Command(BaseCommand):
             raise CommandError(f"benchmark failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
         if soak:
             line = (f"memory over {soak['seconds']:g} s at {soak['rate']:g}/s: start {soak['startMiB']} MiB, "
-                    f"end {soak['endMiB']} MiB, max {soak['maxMiB']} MiB, drift {soak['driftPercent']:+.1f} %")
+                    f"end {soak['endMiB']} MiB, max {soak['maxMiB']} MiB, drift {soak['driftPercent']:+.1f} %; "
+                    f"read model at the end: {soak['storeStatuses']}")
             self.stdout.write(line)
             results["soak"] = soak
         command = "python manage.py bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
