@@ -141,7 +141,9 @@ METHOD_NOTES = """\
 
 
 def _statuses(soak: dict) -> str:
-    statuses = soak.get("storeStatuses") or {}
+    statuses = soak.get("storeStatuses")
+    if statuses is None:
+        return "an unknown mix (the process did not answer /api/read/status-counts in time)"
     return ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())) or "no orders"
 
 

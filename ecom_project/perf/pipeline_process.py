@@ -74,10 +74,14 @@ class PipelineProcess:
         with urllib.request.urlopen(self.base_url + "/metrics", timeout=10) as answer:
             return answer.read().decode()
 
-    def status_counts(self) -> dict[str, int]:
-        """Orders per status in the read model (what the store says, whatever the feed delivered)."""
-        with urllib.request.urlopen(self.base_url + "/api/read/status-counts", timeout=30) as answer:
-            return json.loads(answer.read())
+    def status_counts(self, *, timeout: float = 120.0) -> dict[str, int] | None:
+        """Orders per status in the read model (what the store says, whatever the feed delivered);
+        None when an overloaded process does not answer in time."""
+        try:
+            with urllib.request.urlopen(self.base_url + "/api/read/status-counts", timeout=timeout) as answer:
+                return json.loads(answer.read())
+        except (OSError, ValueError):
+            return None
 
     def rss_bytes(self) -> int:
         """Resident memory of the pipeline process itself (the embedded broker child is not counted)."""

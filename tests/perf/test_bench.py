@@ -111,3 +111,5 @@ def test_the_memory_section_says_what_the_store_held_at_the_end():
             "driftPercent": 10.0, "storeStatuses": {"SHIPPED": 8, "PENDING": 2}}
     page = markdown(command="c", machine_info=machine(), lines=[], soak=soak, notes="n")
     assert "drift +10.0 %; at the end the read model held 2 PENDING, 8 SHIPPED" in page
+    page = markdown(command="c", machine_info=machine(), lines=[], soak={**soak, "storeStatuses": None}, notes="n")
+    assert "the read model held an unknown mix (the process did not answer" in page

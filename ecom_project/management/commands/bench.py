@@ -52,7 +52,7 @@ class Command(BaseCommand):
             else:
                 lines, results = self._side_by_side(plan)
             soak = bench_phases.soak_run(plan, seconds=options["soak"]) if options["soak"] else None
-        except (LoadError, PipelineStartError, RuntimeError) as exc:
+        except (LoadError, PipelineStartError, RuntimeError, OSError) as exc:  # OSError: the pipeline stopped answering
             raise CommandError(f"benchmark failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
         if soak:
             line = (f"memory over {soak['seconds']:g} s at {soak['rate']:g}/s: start {soak['startMiB']} MiB, "
