@@ -46,7 +46,8 @@ def pipeline_run(plan: BenchPlan, *, rate: float, desc: str) -> dict:
         result["cpuMsPerOrder"] = cpu_per_order(cpu_before, pipeline.cpu_seconds(), orders=result["terminal"])
         events = produced_events(pipeline.metrics_text()) - before
         result["pipelineEvents"] = events
-        result["eventsPerOrder"] = events_per_order(events, terminal=result["terminal"], unfinished=result["unfinished"])
+        finished = result["terminal"] + (result["finishedUnseen"] or 0)
+        result["eventsPerOrder"] = events_per_order(events, terminal=finished, unfinished=result["unfinished"])
         result["pipelineEventsPerSecond"] = round(events / (time.monotonic() - started), 1)
         return result
 

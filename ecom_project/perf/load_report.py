@@ -17,6 +17,7 @@ def summarize(outcome: LoadOutcome) -> dict:
     send_seconds = max(outcome.send_ended_at - start, 1e-9)
     accepted = [r for r in records if r.order_id]
     finished = [r for r in accepted if r.terminal_at is not None]
+    unseen = [r for r in accepted if r.terminal_at is None and r.store_status]
     last_terminal = max((r.terminal_at for r in finished), default=start)
     seconds = max(1, math.ceil(outcome.ended_at - start))
     samples = [(r.terminal_at, r.terminal_at - r.sent_at) for r in finished]
@@ -30,12 +31,14 @@ def summarize(outcome: LoadOutcome) -> dict:
         "accepted": len(accepted),
         "errors": dict(Counter(r.error for r in records if r.error)),
         "terminal": len(finished),
-        "unfinished": len(accepted) - len(finished) if plan.follow else None,
+        "finishedUnseen": len(unseen) if plan.follow else None,
+        "unfinished": len(accepted) - len(finished) - len(unseen) if plan.follow else None,
+        "unfinishedUnchecked": sum(1 for r in accepted if r.status is None and not r.checked) if plan.follow else None,
         "offeredRate": plan.rate,
         "achievedRate": rate(len(accepted), send_seconds),
         "completedRate": rate(len(finished), last_terminal - start) if finished else 0.0,
         "outcomes": dict(Counter(r.status for r in finished)),
-        "outcomesByKind": {kind: dict(Counter(r.status or "unfinished" for r in accepted if r.kind == kind))
+        "outcomesByKind": {kind: dict(Counter(r.status or r.store_status or "unfinished" for r in accepted if r.kind == kind))
                            for kind in sorted({r.kind for r in accepted})},
         "unexpectedOutcomes": dict(unexpected),
         "latency": latency_summary([latency for _, latency in samples]),
@@ -65,9 +68,13 @@ def report_lines(result: dict) -> list[str]:
     ]
     if result["plan"]["followed"]:
         outcomes = ", ".join(f"{status} {n}" for status, n in sorted(result["outcomes"].items())) or "none"
+        unseen = result.get("finishedUnseen") or 0
+        unchecked = result.get("unfinishedUnchecked") or 0
         lines += [
             f"terminal {result['terminal']} ({result['completedRate']:g} orders/s end to end), "
-            f"unfinished {result['unfinished']}: {outcomes}",
+            + (f"{unseen} more finished but never shown on the feed, " if unseen else "")
+            + f"unfinished {result['unfinished']}" + (f" ({unchecked} not looked up)" if unchecked else "")
+            + f": {outcomes}",
             f"POST->terminal latency p50 {_ms(latency['p50Ms'])}  p95 {_ms(latency['p95Ms'])}  "
             f"p99 {_ms(latency['p99Ms'])}  max {_ms(latency['maxMs'])}",
         ]

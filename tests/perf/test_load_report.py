@@ -34,3 +34,13 @@ def test_report_and_plot_show_the_figures():
     assert "offered 4 orders/s" in text and "p99 800.0 ms" in text and "unfinished 1" in text
     page = html_plot(result)
     assert page.startswith("<!doctype html>") and page.count("<svg") == 2 and "<script" not in page
+
+
+def test_orders_found_finished_in_the_store_are_not_reported_unfinished():
+    base = outcome()
+    base.records[3].store_status, base.records[3].checked = "REJECTED", True
+    result = summarize(base)
+    assert (result["terminal"], result["finishedUnseen"], result["unfinished"], result["unfinishedUnchecked"]) == (3, 1, 0, 0)
+    assert result["outcomesByKind"]["unknown"] == {"REJECTED": 2}
+    assert result["latency"]["count"] == 3, "no latency is made up for an order the feed never showed"
+    assert "1 more finished but never shown on the feed, unfinished 0" in "\n".join(report_lines(result))

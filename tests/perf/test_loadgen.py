@@ -51,3 +51,60 @@ def test_bad_input_is_one_readable_line_and_a_non_zero_exit(argv, reason):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert reason in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_after_the_drain_orders_the_feed_missed_are_looked_up_once_in_the_store():
+    """A stand-in order service answers POSTs but its feed shows nothing: the run must find in
+    the read model which orders finished, and report the rest unfinished."""
+    import asyncio
+
+    from aiohttp import web
+
+    from ecom_project.perf.load_report import summarize
+    from ecom_project.perf.load_run import LoadPlan, LoadRun
+
+    lookups: list[str] = []
+
+    async def health(request):
+        return web.Response(text="ok")
+
+    async def create(request):
+        created = len(request.app["orders"])
+        order_id = f"ord-{created}"
+        request.app["orders"].append(order_id)
+        return web.json_response({"orderId": order_id}, status=201)
+
+    async def read(request):
+        order_id = request.match_info["order_id"]
+        lookups.append(order_id)
+        return web.json_response({"orderId": order_id, "status": "SHIPPED" if order_id.endswith(("0", "2")) else "PENDING"})
+
+    async def feed(request):
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        async for _ in socket:  # silent: pushes nothing
+            pass
+        return socket
+
+    async def scenario() -> dict:
+        app = web.Application()
+        app["orders"] = []
+        app.router.add_get("/health", health)
+        app.router.add_post("/api/orders", create)
+        app.router.add_get("/api/read/orders/{order_id}", read)
+        app.router.add_get("/ws/orders/", feed)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            plan = LoadPlan(rate=20, duration=0.5, base_url=f"http://127.0.0.1:{port}", drain_timeout=0.5)
+            return summarize(await LoadRun(plan).run())
+        finally:
+            await runner.cleanup()
+
+    result = asyncio.run(scenario())
+    assert result["accepted"] == 10 and result["terminal"] == 0
+    assert sorted(lookups) == [f"ord-{i}" for i in range(10)], "each missed order looked up once"
+    assert (result["finishedUnseen"], result["unfinished"], result["unfinishedUnchecked"]) == (2, 8, 0)

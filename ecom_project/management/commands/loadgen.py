@@ -30,7 +30,8 @@ class Command(BaseCommand):
     help = (
         "Offer orders to POST /api/orders at a steady rate for a bounded time, follow each to SHIPPED/REJECTED/"
         "CANCELLED through the websocket feed /ws/orders/, and report offered vs achieved rate, outcomes and "
-        "POST->terminal latency (p50/p95/p99/max); writes a JSON result and an HTML plot to --out."
+        "POST->terminal latency (p50/p95/p99/max); orders the feed never showed finishing are looked up once "
+        "in the read model after the drain. Writes a JSON result and an HTML plot to --out."
     )
 
     def create_parser(self, *args, **kwargs):
