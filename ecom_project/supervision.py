@@ -25,6 +25,20 @@ def die_with_parent(signum: int) -> Callable[[], None]:
     return arm
 
 
+def stop_child(process: subprocess.Popen, signum: int, *, timeout: float) -> bool:
+    """Send `signum` to a running child, wait up to `timeout` s, then SIGKILL it; True if it had to be killed."""
+    if process.poll() is not None:
+        return False
+    process.send_signal(signum)
+    try:
+        process.wait(timeout)
+        return False
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return True
+
+
 class ProcessGroup:
     """Named child processes whose merged stdout/stderr lines are written to `out` as `name | line`.
 

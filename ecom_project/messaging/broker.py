@@ -16,7 +16,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from ecom_project.config import ConfigError
-from ecom_project.supervision import die_with_parent
+from ecom_project.supervision import die_with_parent, stop_child
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,7 @@ class EmbeddedBroker:
     def stop(self, *, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_child(self.process, signal.SIGINT, timeout=timeout)
         log.info("embedded broker stopped", extra={"bootstrap": self.bootstrap})
 
     def pause(self) -> None:

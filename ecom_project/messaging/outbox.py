@@ -53,17 +53,17 @@ def _queued(collection: Any, doc_id: Any) -> None:
 
 
 def sweep_unpublished(collection: Any) -> list[dict]:
-    """In-process store: `{_id, outboxLease}` of the registered documents that still hold events;
-    forgets those that hold none. The read and the forgetting happen under the lock that
+    """In-process store: the registered documents that still hold events (`_id`, `outbox.eventId`,
+    `outboxLease`); forgets the rest. The read and the forgetting happen under the lock that
     registration takes, so a document given events meanwhile is registered again, never lost."""
     with _hints_lock:
-        ids = list(_unpublished.get(collection.full_name, ()))
+        ids = _unpublished.get(collection.full_name)
         if not ids:
             return []
-        found = {d["_id"]: d for d in collection.find({"_id": {"$in": ids}}, {"outbox.eventId": 1, "outboxLease": 1})}
-        pending = [d for d in found.values() if d.get("outbox")]
-        _unpublished[collection.full_name].difference_update(i for i in ids if i not in found or not found[i].get("outbox"))
-    return [{"_id": d["_id"], "outboxLease": d.get("outboxLease")} for d in pending]
+        found = collection.find({"_id": {"$in": list(ids)}}, {"outbox.eventId": 1, "outboxLease": 1})
+        pending = [d for d in found if d.get("outbox")]
+        ids.intersection_update(d["_id"] for d in pending)
+    return pending
 
 
 def _take_hints(collection: Any, limit: int) -> list[Any]:
@@ -220,7 +220,7 @@ class OutboxRelay:
             else:
                 now = time.time()
                 found = [d["_id"] for d in sweep_unpublished(collection)
-                         if not d["outboxLease"] or d["outboxLease"].get("until", 0) < now][:room]
+                         if not d.get("outboxLease") or d["outboxLease"].get("until", 0) < now][:room]
             candidates.extend(doc_id for doc_id in found if doc_id not in candidates)
         return candidates
 

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import aiohttp
 import websockets
 
+from ecom_project.events.saga import TERMINAL
 from ecom_project.perf.order_mix import order_body, pick_kind
 
-TERMINAL_STATUSES = frozenset({"SHIPPED", "REJECTED", "CANCELLED"})
 MAX_ORDERS = 1_000_000  # rate x duration above this is refused: one run stays bounded in memory and time
 RECONCILE_LIMIT = 5_000  # orders looked up in the store after the drain, at most
 RECONCILE_SECONDS = 60.0
@@ -208,7 +208,7 @@ class LoadRun:
                     order_id, status = update.get("orderId"), update.get("status")
                 except (ValueError, AttributeError):
                     continue
-                if status not in TERMINAL_STATUSES:
+                if status not in TERMINAL:
                     continue
                 record = self.by_id.get(order_id)
                 if record is not None:
@@ -234,7 +234,7 @@ class LoadRun:
                 except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, AttributeError):
                     return
                 record.checked = True
-                if status in TERMINAL_STATUSES:
+                if status in TERMINAL:
                     record.store_status = status
                     self.counts["finishedUnseen"] += 1
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ecom_project.messaging.broker import free_port
-from ecom_project.supervision import die_with_parent
+from ecom_project.supervision import die_with_parent, stop_child
 
 
 class PipelineStartError(Exception):
@@ -101,13 +101,8 @@ class PipelineProcess:
             return ""
 
     def stop(self, *, timeout: float = 30.0) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            stop_child(self.process, signal.SIGTERM, timeout=timeout)
         self._workdir.cleanup()
 
     def __enter__(self) -> "PipelineProcess":

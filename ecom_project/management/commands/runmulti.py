@@ -17,10 +17,10 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
-from ecom_project.config import ConfigError
-from ecom_project.messaging.broker import EmbeddedBroker, create_topics, free_port
+from ecom_project.management.broker_setup import broker_for_run
+from ecom_project.messaging.broker import free_port
 from ecom_project.mongo import is_shared_store
-from ecom_project.supervision import ProcessGroup
+from ecom_project.supervision import ProcessGroup, stop_child
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         group = ProcessGroup(out=self.stdout, width=max(len(f"consume_{name}") for name in settings.PIPELINE_CONSUMERS))
         broker = redis = None
         try:
-            broker, bootstrap = self._broker()
+            broker, bootstrap = broker_for_run(self.stdout)
             redis, redis_url = self._redis()
             if "seed_inventory" in get_commands():
                 call_command("seed_inventory", if_empty=True, stdout=self.stdout)
@@ -59,26 +59,10 @@ class Command(BaseCommand):
             self.stdout.write("stopping every process")
             group.stop()
             if redis:
-                redis.terminate()
-                redis.wait(10)
+                stop_child(redis, signal.SIGTERM, timeout=10)
             if broker:
                 broker.stop()
             self.stdout.write("all processes stopped")
-
-    def _broker(self) -> tuple[EmbeddedBroker | None, str]:
-        try:
-            if settings.KAFKA_BROKERS:
-                create_topics(settings.KAFKA_BROKERS, partitions=settings.KAFKA_PARTITIONS)
-                return None, settings.KAFKA_BROKERS
-            log_dir = Path(settings.BASE_DIR) / "var"
-            log_dir.mkdir(exist_ok=True)
-            broker = EmbeddedBroker(partitions=settings.KAFKA_PARTITIONS, log_path=log_dir / "broker.log").start()
-        except ConfigError as exc:
-            raise CommandError(str(exc)) from None
-        except Exception as exc:
-            raise CommandError(f"broker at {settings.KAFKA_BROKERS or 'embedded'} is not usable: {exc}") from None
-        self.stdout.write(f"embedded broker on {broker.bootstrap}")
-        return broker, broker.bootstrap
 
     def _redis(self) -> tuple[subprocess.Popen | None, str]:
         url = settings.REDIS_URL or DEFAULT_REDIS_URL

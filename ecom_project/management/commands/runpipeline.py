@@ -8,15 +8,13 @@ import os
 import signal
 import socket
 import sys
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
 from ecom_project import live
-from ecom_project.config import ConfigError
-from ecom_project.messaging.broker import EmbeddedBroker, create_topics
+from ecom_project.management.broker_setup import broker_for_run
 from ecom_project.messaging.consumers import all_consumer_specs
 from ecom_project.messaging.worker import Worker
 
@@ -44,19 +42,8 @@ class Command(BaseCommand):
         broker = None
         worker = None
         try:
-            try:
-                if settings.KAFKA_BROKERS:
-                    create_topics(settings.KAFKA_BROKERS, partitions=settings.KAFKA_PARTITIONS)
-                else:
-                    log_dir = Path(settings.BASE_DIR) / "var"
-                    log_dir.mkdir(exist_ok=True)
-                    broker = EmbeddedBroker(partitions=settings.KAFKA_PARTITIONS, log_path=log_dir / "broker.log").start()
-                    settings.KAFKA_BROKERS = os.environ["KAFKA_BROKERS"] = broker.bootstrap
-                    self.stdout.write(f"embedded broker on {broker.bootstrap}")
-            except ConfigError as exc:
-                raise CommandError(str(exc)) from None
-            except Exception as exc:
-                raise CommandError(f"broker at {settings.KAFKA_BROKERS or 'embedded'} is not usable: {exc}") from None
+            broker, bootstrap = broker_for_run(self.stdout)
+            settings.KAFKA_BROKERS = os.environ["KAFKA_BROKERS"] = bootstrap
             if "seed_inventory" in get_commands():
                 call_command("seed_inventory", if_empty=True, stdout=self.stdout)
             worker = Worker(all_consumer_specs()).start()
