@@ -1,6 +1,9 @@
 """Test helpers: waiting on conditions (never bare sleeps) and reading topics."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +26,14 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
 requires_chromium = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+def manage(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`python manage.py ARGS` in a child process (environment plus `env`), its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env={**os.environ, **(env or {})},
+        capture_output=True, text=True, timeout=timeout,
+    )
 
 
 def wait_until(condition: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.05, message: str = "") -> T:

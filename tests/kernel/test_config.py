@@ -1,19 +1,9 @@
 """Bad settings stop a command with one readable line and a non-zero exit, never a traceback."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings
 
-
-def manage(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env={**os.environ, **env},
-        capture_output=True, text=True, timeout=timeout,
-    )
+from tests.support import manage
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,11 @@
 """issue_token and replay_dead_letters from the command line."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
+
+from tests.support import manage
 
 pytestmark = pytest.mark.django_db
 
@@ -24,18 +22,13 @@ def test_issue_token_creates_a_staff_user_and_prints_a_working_token(capsys, dja
     assert django_user_model.objects.filter(username="script-bot").count() == 1
 
 
-def run_command(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, capture_output=True,
-                          text=True, timeout=60)
-
-
 @pytest.mark.parametrize("args", [(), ("--all", "--topic", "t"), ("--id",)])
 def test_replay_command_bad_arguments_give_one_line_and_exit_2(args):
-    result = run_command("replay_dead_letters", *args)
+    result = manage("replay_dead_letters", *args)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
 def test_replay_command_unknown_id_is_one_readable_line():
-    result = run_command("replay_dead_letters", "--id", "no-such-letter")
+    result = manage("replay_dead_letters", "--id", "no-such-letter")
     assert result.returncode == 1 and result.stderr.strip() == "CommandError: No dead letter 'no-such-letter'."

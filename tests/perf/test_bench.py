@@ -12,7 +12,7 @@ from ecom_project.perf.benchmarks_doc import (
     KEPT_HEADING, carried_figures, cores_needed, figure_lines, figures, kept_notes, machine, markdown,
 )
 from ecom_project.perf.pipeline_process import child_pids, process_cpu_seconds
-from tests.support import wait_until
+from tests.support import manage, wait_until
 from ecom_project.perf.broker_roundtrip import raw_broker_roundtrip
 
 
@@ -52,8 +52,7 @@ def test_figures_compare_against_the_targets_and_land_in_markdown():
     (["--soak-only"], "--soak-only needs --soak"),
 ])
 def test_bad_flags_are_one_line_and_non_zero(argv, reason):
-    done = subprocess.run([sys.executable, "manage.py", "bench", *argv], cwd=settings.BASE_DIR,
-                          capture_output=True, text=True, timeout=60)
+    done = manage("bench", *argv)
     assert done.returncode != 0
     assert reason in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 

@@ -2,14 +2,12 @@
 
 Figures are printed, never asserted: the machine is shared and timing is not what is tested."""
 import json
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from ecom_project.perf.pipeline_process import PipelineProcess
+from tests.support import manage
 
 pytestmark = pytest.mark.integration
 
@@ -47,8 +45,7 @@ def test_smoke_run_follows_orders_to_their_end_over_the_websocket(pipeline, tmp_
     (["--nonsense"], "unrecognized arguments"),
 ])
 def test_bad_input_is_one_readable_line_and_a_non_zero_exit(argv, reason):
-    done = subprocess.run([sys.executable, "manage.py", "loadgen", *argv], cwd=settings.BASE_DIR,
-                          capture_output=True, text=True, timeout=60)
+    done = manage("loadgen", *argv)
     assert done.returncode != 0
     assert reason in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
