@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlparse
 
 
@@ -56,10 +57,16 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 def mongo_url(raw: str) -> str:
-    scheme = urlparse(raw).scheme if raw else "mongomock"
-    if scheme not in {"mongomock", "mongodb", "mongodb+srv"}:
-        raise ConfigError(f"MONGO_URL={raw!r}: unknown scheme {scheme!r} (use mongomock:// or mongodb://)")
-    return raw or "mongomock://"
+    """A mongodb:// URL, or "" (no store configured: the local one of `make run`, when it runs)."""
+    if raw and urlparse(raw).scheme not in {"mongodb", "mongodb+srv"}:
+        raise ConfigError(f"MONGO_URL={raw!r}: unknown scheme {urlparse(raw).scheme!r} (use mongodb://host:port)")
+    return raw
+
+
+def java_heap(raw: str) -> str:
+    if not re.fullmatch(r"[1-9][0-9]*[mMgG]", raw):
+        raise ConfigError(f"KAFKA_HEAP={raw!r} is not a heap size such as 512m or 1g")
+    return raw
 
 
 def redis_url(raw: str) -> str:

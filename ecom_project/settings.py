@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ecom_project import config
 from ecom_project.config import ConfigError, env_bool, env_float, env_int, env_list, env_str
+from ecom_project.engines import state as engines_state
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -15,9 +16,13 @@ try:
     HOST = env_str("HOST", "127.0.0.1")
     PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
     METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0, maximum=65535)
-    KAFKA_BROKERS = config.kafka_brokers(env_str("KAFKA_BROKERS"))
-    KAFKA_PARTITIONS = env_int("KAFKA_PARTITIONS", 2, minimum=1, maximum=256)
-    MONGO_URL = config.mongo_url(env_str("MONGO_URL"))
+    # The local engines' data (git-ignored); a running `make run` says there where its engines listen.
+    DATA_DIR = Path(env_str("DATA_DIR") or BASE_DIR / ".data").resolve()
+    _LOCAL_ENGINES = engines_state.running(DATA_DIR)
+    KAFKA_BROKERS = config.kafka_brokers(env_str("KAFKA_BROKERS") or _LOCAL_ENGINES.get("kafka") or "")
+    KAFKA_PARTITIONS = env_int("KAFKA_PARTITIONS", 4, minimum=1, maximum=256)
+    KAFKA_HEAP = config.java_heap(env_str("KAFKA_HEAP", "512m"))
+    MONGO_URL = config.mongo_url(env_str("MONGO_URL") or _LOCAL_ENGINES.get("mongo") or "")
     MONGO_DB = env_str("MONGO_DB", "ecom")
     REDIS_URL = config.redis_url(env_str("REDIS_URL"))
     PAYMENT_AUTH_LIMIT = env_float("PAYMENT_AUTH_LIMIT", 5000.0, maximum=1e12)
@@ -32,6 +37,11 @@ try:
     CONSUMER_BATCH_SIZE = env_int("CONSUMER_BATCH_SIZE", 500, minimum=1, maximum=10000)
     OUTBOX_POLL_MS = env_int("OUTBOX_POLL_MS", 100, minimum=1, maximum=60000)
     OUTBOX_LEASE_MS = env_int("OUTBOX_LEASE_MS", 10000, minimum=100, maximum=600000)
+    # How often a relay looks for entries that no write of its own process told it of (another process's,
+    # or a crash's): a scan of each collection, which on FerretDB reads every document (docs/store.md).
+    # Consumers whose outbox relay a web process of its own runs (runmulti, compose set "orders").
+    WEB_OUTBOX_RELAY = env_list("WEB_OUTBOX_RELAY", "")
+    OUTBOX_SCAN_MS = env_int("OUTBOX_SCAN_MS", 10000, minimum=100, maximum=3600000)
     JWT_SECRET = env_str("JWT_SECRET")
     if not JWT_SECRET:
         if not DEBUG:

@@ -1,11 +1,14 @@
-"""Child processes of `runmulti`: started together, output prefixed, stopped together, never orphaned."""
+"""Child processes (the local engines, `runmulti`'s processes): started on free loopback ports,
+output prefixed, stopped together, never orphaned."""
 from __future__ import annotations
 
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
@@ -23,6 +26,35 @@ def die_with_parent(signum: int) -> Callable[[], None]:
             pass
 
     return arm
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def answers(host: str, port: int, *, timeout: float = 0.5) -> bool:
+    """Something accepts TCP connections at host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_listening(process: subprocess.Popen, port: int, *, timeout: float, name: str) -> None:
+    """Wait until the child accepts connections on 127.0.0.1:port; RuntimeError (one line) if it exits
+    or does not listen in time (then it is stopped)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited at start with code {process.returncode}")
+        if answers("127.0.0.1", port, timeout=0.2):
+            return
+        time.sleep(0.05)
+    stop_child(process, signal.SIGTERM, timeout=5)
+    raise RuntimeError(f"{name} did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
 def stop_child(process: subprocess.Popen, signum: int, *, timeout: float) -> bool:

@@ -158,7 +158,7 @@ def stock_adjust(*, sku: str, delta: int, reason: str, create: bool) -> bool:
     update = {
         "$inc": {"available": delta, "stocked": delta},
         "$set": {"updatedAt": entry["at"]},
-        "$push": {"lastAdjustments": {"$each": [entry], "$slice": -ADJUSTMENTS_KEPT}},
+        "$push": {"lastAdjustments": entry},
     }
     if create:
         update["$setOnInsert"] = {"reserved": 0, "shipped": 0, "holds": {}}
@@ -167,6 +167,9 @@ def stock_adjust(*, sku: str, delta: int, reason: str, create: bool) -> bool:
         result = stock_collection().update_one(query, update, upsert=create)
     except DuplicateKeyError:  # created concurrently: the plain increment applies now
         result = stock_collection().update_one(query, update)
+    # Keep the newest ADJUSTMENTS_KEPT: FerretDB ignores `$push`'s `$slice`, so drop the oldest once over.
+    stock_collection().update_one({"_id": sku, f"lastAdjustments.{ADJUSTMENTS_KEPT}": {"$exists": True}},
+                                  {"$pop": {"lastAdjustments": -1}})
     return result.matched_count > 0 or result.upserted_id is not None
 
 

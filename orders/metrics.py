@@ -39,6 +39,6 @@ def register() -> None:
 
 
 def saga_finished(*, status: str, created_at: datetime, at: datetime) -> None:
-    if created_at.tzinfo is None:  # mongomock hands back naive UTC datetimes
+    if created_at.tzinfo is None:  # a client without tz_aware hands back naive UTC datetimes
         created_at = created_at.replace(tzinfo=timezone.utc)
     SAGA_SECONDS.labels(status).observe(max(0.0, (at - created_at).total_seconds()))

@@ -67,6 +67,13 @@ def fresh_collection() -> Any:
 
 
 def swap_in(collection: Any) -> None:
-    """Replace the live projection by a rebuilt one (a rename, atomic on a MongoDB server)."""
-    collection.rename(COLLECTION, dropTarget=True)
+    """Replace the live projection by a rebuilt one: the live one is renamed aside, the rebuilt one
+    takes its name, the old one is dropped. (FerretDB has no `dropTarget`; between the two renames,
+    a few milliseconds, readers find no projection.)"""
+    live = projections()
+    retired = f"{COLLECTION}_retired_{int(time.time() * 1000)}"
+    if COLLECTION in live.database.list_collection_names():
+        live.rename(retired)
+    collection.rename(COLLECTION)
+    live.database[retired].drop()
     ensure_indexes()

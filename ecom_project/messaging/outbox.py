@@ -21,19 +21,14 @@ from pymongo.errors import DuplicateKeyError
 from ecom_project.events.envelope import Envelope
 from ecom_project.messaging import failpoints
 from ecom_project.messaging.producer import PublishError, Publisher
-from ecom_project.mongo import is_shared_store
 from ecom_project.observability import metrics
 
 log = logging.getLogger(__name__)
 _relay_wakeups: set[threading.Event] = set()  # in-process relays publish at once instead of at their next poll
-# Ids of documents this process just gave events, per collection: the relay looks there first,
-# so it need not scan a whole collection to find new work.
+# Ids of documents this process just gave events, per collection: the relay claims those by _id.
+# A scan finds the rest (other processes' writes, a crash's leftovers) every OUTBOX_SCAN_MS: on
+# FerretDB a query on anything but _id reads the whole collection (docs/store.md).
 _pending_hints: dict[str, set[Any]] = defaultdict(set)
-# In-process store only: every document that was given events and may still hold some. All outbox
-# writes of the process go through this module, so this is the whole of the pending work; relays
-# sweep it instead of scanning collections (which on mongomock read every document, under the
-# collection's lock: at 43,000 orders a scan took ~200 ms and throughput fell as a run went on).
-_unpublished: dict[str, set[Any]] = defaultdict(set)
 _hints_lock = threading.Lock()
 PENDING = {"outbox.eventId": {"$exists": True}}
 
@@ -42,28 +37,12 @@ def _hint(collection: Any, doc_id: Any) -> None:
     if doc_id is not None and not isinstance(doc_id, dict):
         with _hints_lock:
             _pending_hints[collection.full_name].add(doc_id)
-            if not is_shared_store():
-                _unpublished[collection.full_name].add(doc_id)
 
 
 def _queued(collection: Any, doc_id: Any) -> None:
     _hint(collection, doc_id)
     for wakeup in list(_relay_wakeups):
         wakeup.set()
-
-
-def sweep_unpublished(collection: Any) -> list[dict]:
-    """In-process store: the registered documents that still hold events (`_id`, `outbox.eventId`,
-    `outboxLease`); forgets the rest. The read and the forgetting happen under the lock that
-    registration takes, so a document given events meanwhile is registered again, never lost."""
-    with _hints_lock:
-        ids = _unpublished.get(collection.full_name)
-        if not ids:
-            return []
-        found = collection.find({"_id": {"$in": list(ids)}}, {"outbox.eventId": 1, "outboxLease": 1})
-        pending = [d for d in found if d.get("outbox")]
-        ids.intersection_update(d["_id"] for d in pending)
-    return pending
 
 
 def _take_hints(collection: Any, limit: int) -> list[Any]:
@@ -127,10 +106,8 @@ def update_with_events(
 
 
 def backlog(collections: Sequence[Any]) -> int:
-    """Documents holding unpublished events (on the in-process store, from the registry: no scan)."""
-    if is_shared_store():
-        return sum(c.count_documents(PENDING) for c in collections)
-    return sum(len(sweep_unpublished(c)) for c in collections)
+    """Documents holding unpublished events (a scan of each collection on FerretDB)."""
+    return sum(c.count_documents(PENDING) for c in collections)
 
 
 class OutboxRelay:
@@ -146,6 +123,7 @@ class OutboxRelay:
         batch_size: int = 200,
         lease_ms: int = 10_000,
         poll_ms: int = 100,
+        scan_ms: int = 10_000,
     ) -> None:
         self.name = name
         self.owner = f"{name}:{uuid.uuid4().hex[:12]}"
@@ -157,13 +135,9 @@ class OutboxRelay:
         self.stop_event = threading.Event()
         self.published = 0
         self._wakeup = threading.Event()
-        self._backlog_at = 0.0
         self._scanned_at: dict[str, float] = {}
-        # A shared store holds other processes' writes, seen only by a scan (on an index). In-process,
-        # every write leaves a hint, and a sweep of the registered documents every second catches
-        # leases that expired (a relay that crashed) or publishes that failed.
-        self.scan_interval = 0.0 if is_shared_store() else 1.0
-        self.backlog_interval = 1.0 if is_shared_store() else 10.0
+        self._backlogs: dict[str, int] = {}
+        self.scan_interval = scan_ms / 1000
 
     @property
     def publisher(self) -> Publisher:
@@ -201,39 +175,32 @@ class OutboxRelay:
             claimed = self._claim(collection)
             if claimed:
                 total += self._publish(collection, claimed)
-        if time.monotonic() - self._backlog_at > self.backlog_interval:
-            self._backlog_at = time.monotonic()
-            metrics.OUTBOX_BACKLOG.labels(self.name).set(backlog(collections))
         return total
 
-    def _candidates(self, collection: Any, free: dict) -> list[Any]:
+    def _candidates(self, collection: Any) -> list[Any]:
         candidates = _take_hints(collection, self.batch_size)
         name = collection.full_name
         if name not in self._scanned_at:
             ensure_outbox_index(collection)
             self._scanned_at[name] = 0.0
-        if len(candidates) < self.batch_size and time.monotonic() - self._scanned_at[name] >= self.scan_interval:
+        if time.monotonic() - self._scanned_at[name] >= self.scan_interval:
             self._scanned_at[name] = time.monotonic()
+            pending = [d["_id"] for d in collection.find(PENDING, {"_id": 1})]
+            self._backlogs[name] = len(pending)
+            metrics.OUTBOX_BACKLOG.labels(self.name).set(sum(self._backlogs.values()))
             room = self.batch_size - len(candidates)
-            if is_shared_store():
-                found = [d["_id"] for d in collection.find(free, {"_id": 1}).limit(room)]
-            else:
-                now = time.time()
-                found = [d["_id"] for d in sweep_unpublished(collection)
-                         if not d.get("outboxLease") or d["outboxLease"].get("until", 0) < now][:room]
-            candidates.extend(doc_id for doc_id in found if doc_id not in candidates)
+            candidates.extend([doc_id for doc_id in pending if doc_id not in candidates][:max(room, 0)])
         return candidates
 
     def _claim(self, collection: Any) -> list[dict]:
         now = time.time()
         free = {**PENDING, "$or": [{"outboxLease": None}, {"outboxLease.until": {"$lt": now}}]}
-        candidates = self._candidates(collection, free)
+        candidates = self._candidates(collection)
         lease = {"owner": self.owner, "until": now + self.lease_ms / 1000}
         claimed = []
         for doc_id in candidates:
             doc = collection.find_one_and_update(
-                {"_id": doc_id, **free}, {"$set": {"outboxLease": lease}}, projection={"outbox": 1},
-                return_document=True,
+                {"_id": doc_id, **free}, {"$set": {"outboxLease": lease}}, return_document=True,
             )
             if doc and doc.get("outbox"):
                 claimed.append(doc)

@@ -23,7 +23,7 @@ from ecom_project.events.envelope import Envelope, InvalidEvent, decode
 from ecom_project.messaging import deadletters, failpoints
 from ecom_project.messaging.consumers import ConsumerSpec
 from ecom_project.messaging.producer import Publisher, bootstrap_servers
-from ecom_project.mongo import get_db
+from ecom_project.mongo import find_by_ids, get_db
 from ecom_project.observability import metrics
 from ecom_project.observability.logging import event_context
 
@@ -168,7 +168,7 @@ class ConsumerRunner:
         ids = [f"{self.spec.name}:{e.event_id}" for e in events]
         if not ids:
             return set()
-        return {d["_id"] for d in self._processed.find({"_id": {"$in": ids}}, {"_id": 1})}
+        return {d["_id"] for d in find_by_ids(self._processed, ids, {"_id": 1})}
 
     def _record_processed(self, records: list[dict]) -> None:
         if not records:

@@ -15,6 +15,23 @@ from ecom_project.messaging.runner import ConsumerRunner
 log = logging.getLogger(__name__)
 
 
+def relay_for(spec: ConsumerSpec, publisher: Publisher | None) -> OutboxRelay:
+    return OutboxRelay(
+        name=spec.name, collections=spec.outbox_collections, publisher=publisher,
+        lease_ms=settings.OUTBOX_LEASE_MS, poll_ms=settings.OUTBOX_POLL_MS, scan_ms=settings.OUTBOX_SCAN_MS,
+    )
+
+
+def start_web_relays(specs: Sequence[ConsumerSpec]) -> list[OutboxRelay]:
+    """Relays alone, on daemon threads, for a web process that runs no consumer (runmulti, compose): it
+    publishes what its own requests write (new orders, operator requests) at once, where the consumers'
+    relays would find it only at their next scan."""
+    relays = [relay_for(spec, None) for spec in specs]
+    for relay in relays:
+        threading.Thread(target=relay.run, name=f"web-relay-{relay.name}", daemon=True).start()
+    return relays
+
+
 class Worker:
     """One consumer runner plus one outbox relay per spec, each on its own thread."""
 
@@ -31,10 +48,7 @@ class Worker:
         return ConsumerRunner(spec, group_id=spec.group_id + self.group_suffix, publisher=self.publisher)
 
     def _relay_for(self, spec: ConsumerSpec) -> OutboxRelay:
-        return OutboxRelay(
-            name=spec.name, collections=spec.outbox_collections, publisher=self.publisher,
-            lease_ms=settings.OUTBOX_LEASE_MS, poll_ms=settings.OUTBOX_POLL_MS,
-        )
+        return relay_for(spec, self.publisher)
 
     def start(self) -> "Worker":
         for component in [*self.runners, *self.relays]:

@@ -2,11 +2,13 @@
 fixed rate and at saturation, intake alone, and the memory soak."""
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from ecom_project.messaging.broker import EmbeddedBroker
+from ecom_project.engines.local import LocalEngines
 from ecom_project.perf.broker_roundtrip import raw_broker_roundtrip
 from ecom_project.perf.load_run import LoadPlan
 from ecom_project.perf.load_session import run_with_progress
@@ -60,7 +62,7 @@ def events_per_order(events: int, *, terminal: int, unfinished: int) -> float | 
 
 def cpu_per_order(before: dict[str, float], after: dict[str, float], *, orders: int) -> dict[str, float | None]:
     """CPU milliseconds each process spent per finished order over a run (None without orders)."""
-    return {name: round((after[name] - before[name]) * 1000 / orders, 2) if orders else None for name in after}
+    return {name: round((after[name] - before.get(name, 0.0)) * 1000 / orders, 2) if orders else None for name in after}
 
 
 def saturation_run(plan: BenchPlan) -> dict:
@@ -80,12 +82,18 @@ def intake_run(plan: BenchPlan) -> dict:
 
 
 def raw_broker_run(*, events: int, progress: bool = True) -> dict:
-    with EmbeddedBroker() as broker:
+    with tempfile.TemporaryDirectory(prefix="ecom-raw-broker-") as scratch:
+        engines = LocalEngines(Path(scratch), store=False).start()
+        broker = engines.kafka
+
         def report(sent: int, received: int) -> None:
             if progress:
                 print(f"\rraw broker: produced {sent}/{events}, consumed {received}", end="", flush=True)
 
-        result = raw_broker_roundtrip(bootstrap=broker.bootstrap, events=events, on_progress=report)
+        try:
+            result = raw_broker_roundtrip(bootstrap=broker.bootstrap, events=events, on_progress=report)
+        finally:
+            engines.stop()
         if progress:
             print()
         return result

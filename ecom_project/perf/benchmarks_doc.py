@@ -92,7 +92,8 @@ def _cost_lines(cost: dict[str, float | None] | None) -> list[str]:
     cores = cores_needed(cost, TARGET_ORDERS_PER_SECOND)
     if cores is None:
         return []
-    return [f"(e) CPU per finished order in (c): pipeline process {cost['pipeline']} ms, broker {cost['broker']} ms "
+    parts = ", ".join(f"{process} {ms} ms" for process, ms in cost.items())
+    return [f"(e) CPU per finished order in (c): {parts} (total {round(sum(cost.values()), 2)} ms) "
             f"-> {cores} cores busy at {TARGET_ORDERS_PER_SECOND} orders/s"]
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from ecom_project.messaging.broker import free_port
-from ecom_project.supervision import die_with_parent, stop_child
+from ecom_project.engines.local import LocalEngines
+from ecom_project.supervision import die_with_parent, free_port, stop_child
 
 
 class PipelineStartError(Exception):
@@ -23,7 +23,8 @@ class PipelineStartError(Exception):
 
 
 class PipelineProcess:
-    """`runpipeline` (web + consumers + embedded broker) or, with `web_only`, daphne alone (intake)."""
+    """`runpipeline` (web + consumers + its local engines) or, with `web_only`, daphne alone on a local store
+    (intake). Each starts on empty data of its own."""
 
     def __init__(self, *, web_only: bool = False, env: dict[str, str] | None = None, log_level: str = "WARNING") -> None:
         self.port = free_port()
@@ -31,10 +32,12 @@ class PipelineProcess:
         self._workdir = tempfile.TemporaryDirectory(prefix="ecom-perf-")
         self.log_path = Path(self._workdir.name) / "process.log"
         self.env = {
-            **os.environ, "KAFKA_BROKERS": "", "LOG_LEVEL": log_level, "PYTHONUNBUFFERED": "1",
+            **os.environ, "KAFKA_BROKERS": "", "MONGO_URL": "", "LOG_LEVEL": log_level, "PYTHONUNBUFFERED": "1",
+            "DATA_DIR": str(Path(self._workdir.name) / "data"),
             "SQLITE_PATH": str(Path(self._workdir.name) / "db.sqlite3"), **(env or {}),
         }
         self.process: subprocess.Popen | None = None
+        self.engines: LocalEngines | None = None
 
     @property
     def base_url(self) -> str:
@@ -45,7 +48,10 @@ class PipelineProcess:
             return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "ecom_project.asgi:application"]
         return [sys.executable, "manage.py", "runpipeline", "--host", "127.0.0.1", "--port", str(self.port)]
 
-    def start(self, *, timeout: float = 90.0) -> "PipelineProcess":
+    def start(self, *, timeout: float = 180.0) -> "PipelineProcess":
+        if self.web_only:  # daphne starts no engines: give it a store of its own
+            self.engines = LocalEngines(Path(self.env["DATA_DIR"]), kafka=False, say=lambda _: None).start()
+            self.env["MONGO_URL"] = self.engines.ferretdb.url
         manage = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
         subprocess.run(manage, cwd=settings.BASE_DIR, env=self.env, check=True, capture_output=True)
         log = open(self.log_path, "wb")
@@ -84,15 +90,30 @@ class PipelineProcess:
             return None
 
     def rss_bytes(self) -> int:
-        """Resident memory of the pipeline process itself (the embedded broker child is not counted)."""
+        """Resident memory of the pipeline process itself (its engines are counted by engine_rss)."""
         return resident_bytes(self.process.pid)
 
+    def engine_rss(self) -> dict[str, int]:
+        return {engine: resident_bytes(pid) for engine, pid in self.engine_pids().items()}
+
+    def engine_pids(self) -> dict[str, int]:
+        """The engines the pipeline runs as children: {"kafka": pid, "store": pid} (those running)."""
+        pids = {}
+        for child in child_pids(self.process.pid):
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"kafka.Kafka" in command:
+                pids["kafka"] = child
+            elif b"ferretdb-local" in command:
+                pids["store"] = child
+        return pids
+
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU time used so far by the pipeline process (all its threads) and by its child processes
-        that are still running (the embedded broker), in seconds."""
-        pid = self.process.pid
-        return {"pipeline": process_cpu_seconds(pid),
-                "broker": sum(process_cpu_seconds(child) for child in child_pids(pid))}
+        """CPU time used so far by the pipeline process (all its threads) and by each engine, in seconds."""
+        return {"pipeline": process_cpu_seconds(self.process.pid),
+                **{engine: process_cpu_seconds(pid) for engine, pid in self.engine_pids().items()}}
 
     def output_tail(self, chars: int = 1500) -> str:
         try:
@@ -103,6 +124,8 @@ class PipelineProcess:
     def stop(self, *, timeout: float = 30.0) -> None:
         if self.process:
             stop_child(self.process, signal.SIGTERM, timeout=timeout)
+        if self.engines:
+            self.engines.stop()
         self._workdir.cleanup()
 
     def __enter__(self) -> "PipelineProcess":

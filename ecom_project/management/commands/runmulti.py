@@ -1,11 +1,10 @@
-"""Multi-process mode on one machine: embedded broker, Redis channel layer, daphne and one process per
-consume_<app>, as in production (docker-compose.yml) but without containers."""
+"""Multi-process mode on one machine: the local engines (Kafka, FerretDB), a Redis channel layer, daphne and
+one process per consume_<app>, as in production (docker-compose.yml) but without containers."""
 from __future__ import annotations
 
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,19 +16,18 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
-from ecom_project.management.broker_setup import broker_for_run
-from ecom_project.messaging.broker import free_port
-from ecom_project.mongo import is_shared_store
-from ecom_project.supervision import ProcessGroup, stop_child
+from ecom_project.management.broker_setup import engines_for_run
+from ecom_project.supervision import ProcessGroup, answers, free_port, stop_child, wait_listening
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 class Command(BaseCommand):
     help = (
-        "Run web (daphne) and every consume_<app> as separate processes, with the embedded broker when "
-        "KAFKA_BROKERS is unset and Redis at REDIS_URL (default redis://127.0.0.1:6379/0; started when "
-        "nothing answers and redis-server is installed). Needs MONGO_URL=mongodb://... Ctrl-C/SIGTERM stops all."
+        "Run web (daphne) and every consume_<app> as separate processes on the same engines: the local Kafka and "
+        "FerretDB (data in DATA_DIR, default .data/) unless KAFKA_BROKERS / MONGO_URL point at running ones, and "
+        "Redis at REDIS_URL (default redis://127.0.0.1:6379/0; started when nothing answers and redis-server is "
+        "installed). Ctrl-C/SIGTERM stops all."
     )
 
     def add_arguments(self, parser) -> None:
@@ -39,20 +37,17 @@ class Command(BaseCommand):
                             help="consumer N serves /metrics and /health on this port + N")
 
     def handle(self, *args, host: str, port: int, metrics_base_port: int, **options) -> None:
-        if not is_shared_store():
-            raise CommandError("runmulti needs a MongoDB server shared by its processes: set MONGO_URL=mongodb://host:27017 "
-                               "(the default mongomock:// store lives inside one process; use `make run` for that)")
         stopping = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopping.set())
         group = ProcessGroup(out=self.stdout, width=max(len(f"consume_{name}") for name in settings.PIPELINE_CONSUMERS))
-        broker = redis = None
+        engines = redis = None
         try:
-            broker, bootstrap = broker_for_run(self.stdout)
+            engines = engines_for_run(self.stdout)
             redis, redis_url = self._redis()
             if "seed_inventory" in get_commands():
                 call_command("seed_inventory", if_empty=True, stdout=self.stdout)
-            env = {**os.environ, "KAFKA_BROKERS": bootstrap, "REDIS_URL": redis_url, "MONGO_URL": settings.MONGO_URL}
+            env = {**os.environ, "KAFKA_BROKERS": settings.KAFKA_BROKERS, "REDIS_URL": redis_url, "MONGO_URL": settings.MONGO_URL}
             self._start_children(group, env, host=host, port=port, metrics_base_port=metrics_base_port)
             self._supervise(group, stopping, health_url=f"http://{host}:{port}/health")
         finally:
@@ -60,14 +55,14 @@ class Command(BaseCommand):
             group.stop()
             if redis:
                 stop_child(redis, signal.SIGTERM, timeout=10)
-            if broker:
-                broker.stop()
+            if engines:
+                engines.stop()
             self.stdout.write("all processes stopped")
 
     def _redis(self) -> tuple[subprocess.Popen | None, str]:
         url = settings.REDIS_URL or DEFAULT_REDIS_URL
         parsed = urlparse(url)
-        if parsed.scheme == "unix" or _answers(parsed.hostname or "127.0.0.1", parsed.port or 6379):
+        if parsed.scheme == "unix" or answers(parsed.hostname or "127.0.0.1", parsed.port or 6379):
             return None, url
         binary = shutil.which("redis-server")
         if settings.REDIS_URL or not binary:
@@ -75,14 +70,17 @@ class Command(BaseCommand):
         redis_port = free_port()
         process = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "", "--appendonly", "no"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not _wait_answers("127.0.0.1", redis_port, process):
-            raise CommandError("redis-server did not start")
+        try:
+            wait_listening(process, redis_port, timeout=5, name="redis-server")
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"redis-server on 127.0.0.1:{redis_port}")
         return process, f"redis://127.0.0.1:{redis_port}/0"
 
     @staticmethod
     def _start_children(group: ProcessGroup, env: dict[str, str], *, host: str, port: int, metrics_base_port: int) -> None:
-        group.start("web", [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "ecom_project.asgi:application"], env=env)
+        group.start("web", [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "ecom_project.asgi:application"],
+                    env={**env, "WEB_OUTBOX_RELAY": "orders"})
         manage = str(Path(settings.BASE_DIR) / "manage.py")
         for offset, name in enumerate(settings.PIPELINE_CONSUMERS):
             consumer_env = {**env, "METRICS_PORT": str(metrics_base_port + offset)}
@@ -97,24 +95,6 @@ class Command(BaseCommand):
             if not ready and _healthy(health_url):
                 ready = True
                 self.stdout.write(f"multi-process pipeline ready: dashboard {health_url.removesuffix('health')}dashboard/")
-
-
-def _answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def _wait_answers(host: str, port: int, process) -> bool:
-    for _ in range(100):  # 5 s at most
-        if process.poll() is not None:
-            return False
-        if _answers(host, port):
-            return True
-        threading.Event().wait(0.05)
-    return False
 
 
 def _healthy(url: str) -> bool:

@@ -1,10 +1,9 @@
-"""The all-in-one pipeline: embedded broker (unless KAFKA_BROKERS is set), every consumer and
-relay, and the web server (HTTP, websockets, dashboard) in one process."""
+"""The all-in-one pipeline: the local engines (Kafka, FerretDB; unless KAFKA_BROKERS / MONGO_URL are set),
+every consumer and relay, and the web server (HTTP, websockets, dashboard) in one process."""
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import socket
 import sys
@@ -14,7 +13,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
 from ecom_project import live
-from ecom_project.management.broker_setup import broker_for_run
+from ecom_project.management.broker_setup import engines_for_run
 from ecom_project.messaging.consumers import all_consumer_specs
 from ecom_project.messaging.worker import Worker
 
@@ -23,9 +22,10 @@ log = logging.getLogger(__name__)
 
 class Command(BaseCommand):
     help = (
-        "Run the whole pipeline in one process on HOST:PORT (default 127.0.0.1:8000): starts the embedded "
-        "Kafka-protocol broker when KAFKA_BROKERS is unset, creates the topics, seeds inventory when empty, runs "
-        "every consumer and outbox relay, and serves the API, websockets and dashboard. Ctrl-C/SIGTERM stops all."
+        "Run the whole pipeline in one process on HOST:PORT (default 127.0.0.1:8000): starts the local engines "
+        "(Apache Kafka and FerretDB on SQLite, data in DATA_DIR, default .data/) unless KAFKA_BROKERS / MONGO_URL "
+        "point at running ones, creates the topics, seeds inventory when empty, runs every consumer and outbox "
+        "relay, and serves the API, websockets and dashboard. Ctrl-C/SIGTERM stops all, engines included."
     )
 
     def add_arguments(self, parser) -> None:
@@ -39,11 +39,10 @@ class Command(BaseCommand):
         # `kill -INT` must stop the pipeline however it was started.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         self._check_port(host, port)
-        broker = None
+        engines = None
         worker = None
         try:
-            broker, bootstrap = broker_for_run(self.stdout)
-            settings.KAFKA_BROKERS = os.environ["KAFKA_BROKERS"] = bootstrap
+            engines = engines_for_run(self.stdout)
             if "seed_inventory" in get_commands():
                 call_command("seed_inventory", if_empty=True, stdout=self.stdout)
             worker = Worker(all_consumer_specs()).start()
@@ -70,8 +69,8 @@ class Command(BaseCommand):
             self.stdout.write("stopping pipeline")
             if worker:
                 worker.stop()
-            if broker:
-                broker.stop()
+            if engines:
+                engines.stop()
             self.stdout.write("pipeline stopped")
 
     @staticmethod
