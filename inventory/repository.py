@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ecom_project.events.envelope import Envelope
 from ecom_project.messaging.outbox import insert_with_events, update_with_events
-from ecom_project.mongo import get_db
+from ecom_project.mongo import ensure_index, get_db
 from inventory.domain import RESERVING, PlannedLine, ReservationRequest
 
 ADJUSTMENTS_KEPT = 20
@@ -38,7 +38,7 @@ def outbox_collections() -> list[Any]:
 
 
 def ensure_indexes() -> None:
-    reservation_collection().create_index([("status", ASCENDING), ("updatedAt", ASCENDING)])
+    ensure_index(reservation_collection(), [("status", ASCENDING), ("updatedAt", ASCENDING)])
 
 
 def _now() -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from ecom_project.mongo import get_db
+from ecom_project.mongo import ensure_index, get_db
 
 ACCEPTED, REFUSED, FAILED = "accepted", "refused", "failed"
 
@@ -14,8 +14,8 @@ def audit_log() -> Any:
 
 
 def ensure_indexes() -> None:
-    audit_log().create_index([("at", -1)])
-    audit_log().create_index([("target", 1), ("at", -1)])
+    ensure_index(audit_log(), [("at", -1)])
+    ensure_index(audit_log(), [("target", 1), ("at", -1)])
 
 
 def audit_record(*, who: str, action: str, target: str, outcome: str, detail: dict) -> None:

@@ -122,8 +122,9 @@ def _replay(*, dead_letter_id: str, requested_by: str, force: bool, publisher: P
     try:
         publisher.publish([(letter["originalTopic"], key, original)])
     except (PublishError, ConfigError) as exc:
+        stored = [r for r in claimed["replays"] if r["id"] == replay["id"]]  # as stored: $pullAll matches exactly
         dead_letters().update_one({"_id": dead_letter_id},
-                                  {"$set": {"status": letter["status"]}, "$pull": {"replays": {"id": replay["id"]}}})
+                                  {"$set": {"status": letter["status"]}, "$pullAll": {"replays": stored}})
         raise ApplicationError(f"The broker did not accept the replay: {exc}", code="broker_unavailable",
                                status_code=503) from None
     return claimed

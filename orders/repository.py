@@ -15,7 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ecom_project.events.envelope import Envelope
 from ecom_project.messaging.outbox import insert_with_events, update_with_events
-from ecom_project.mongo import get_db
+from ecom_project.mongo import ensure_index, get_db
 
 
 def orders() -> Any:
@@ -27,8 +27,8 @@ def idempotency_keys() -> Any:
 
 
 def ensure_indexes() -> None:
-    orders().create_index([("status", ASCENDING), ("createdAt", DESCENDING)], name="status_createdAt")
-    orders().create_index([("createdAt", DESCENDING)], name="createdAt")
+    ensure_index(orders(), [("status", ASCENDING), ("createdAt", DESCENDING)], name="status_createdAt")
+    ensure_index(orders(), [("createdAt", DESCENDING)], name="createdAt")
 
 
 def order_insert(document: dict, events: Sequence[Envelope]) -> bool:

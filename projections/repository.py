@@ -7,7 +7,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from ecom_project.mongo import get_db
+from ecom_project.mongo import ensure_index, get_db
 
 COLLECTION = "orders_projection"
 NEWEST_FIRST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
@@ -19,8 +19,8 @@ def projections(name: str = COLLECTION) -> Any:
 
 def ensure_indexes(collection: Any | None = None) -> None:
     collection = collection if collection is not None else projections()
-    collection.create_index(NEWEST_FIRST, name="newest_first")
-    collection.create_index([("status", ASCENDING), *NEWEST_FIRST], name="status_newest_first")
+    ensure_index(collection, NEWEST_FIRST, name="newest_first")
+    ensure_index(collection, [("status", ASCENDING), *NEWEST_FIRST], name="status_newest_first")
 
 
 def find(order_id: str, *, collection: Any | None = None) -> dict[str, Any] | None:

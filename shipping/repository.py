@@ -9,7 +9,7 @@ import pymongo
 
 from ecom_project.events.envelope import Envelope
 from ecom_project.messaging.outbox import insert_with_events
-from ecom_project.mongo import get_db
+from ecom_project.mongo import ensure_index, get_db
 
 _INTERNAL_FIELDS = {"outbox": 0, "outboxLease": 0, "appliedEvents": 0}
 
@@ -19,7 +19,7 @@ def shipments() -> Any:
 
 
 def ensure_indexes() -> None:
-    shipments().create_index([("status", pymongo.ASCENDING), ("createdAt", pymongo.DESCENDING)])
+    ensure_index(shipments(), [("status", pymongo.ASCENDING), ("createdAt", pymongo.DESCENDING)])
 
 
 def shipment_find(*, order_id: str) -> dict | None:

@@ -1,44 +1,49 @@
-"""Shared fixtures: one real embedded broker per session, a clean store per test."""
+"""Shared fixtures: one Kafka and one store per session (real servers), a clean store per test."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from ecom_project.messaging.broker import EmbeddedBroker, create_topics
+from ecom_project.engines.local import LocalEngines
+from ecom_project.messaging.broker import create_topics
+
+
+def pytest_configure(config):
+    """Nothing a test starts finds the developer's `make run`: the engines' state file lives elsewhere."""
+    data_dir = Path(tempfile.mkdtemp(prefix="ecom-test-data-"))
+    os.environ["DATA_DIR"] = str(data_dir)
+    settings.DATA_DIR = data_dir
 
 
 @pytest.fixture(scope="session")
-def kafka_broker():
-    """The session's Kafka-protocol broker: `TEST_KAFKA_BROKERS` if set, else an embedded Tansu."""
-    external = os.environ.get("TEST_KAFKA_BROKERS")
-    if external:
-        create_topics(external, partitions=settings.KAFKA_PARTITIONS)
-        settings.KAFKA_BROKERS = external
-        yield None
-        return
-    broker = EmbeddedBroker(partitions=settings.KAFKA_PARTITIONS).start()
-    settings.KAFKA_BROKERS = broker.bootstrap
-    yield broker
-    broker.stop()
+def engines(tmp_path_factory):
+    """The session's Kafka and store: `TEST_KAFKA_BROKERS` / `TEST_MONGO_URL` when set, else local engines
+    (Apache Kafka, FerretDB) on scratch data. Child processes find them through the environment.
+
+    Tests share them: a test that needs a clean slate uses its own consumer groups started at the end
+    of the topics (`start_worker`), its own keys, and the store emptied before it (`clean_store`)."""
+    kafka, mongo = os.environ.get("TEST_KAFKA_BROKERS"), os.environ.get("TEST_MONGO_URL")
+    local = None
+    if not (kafka and mongo):
+        local = LocalEngines(tmp_path_factory.mktemp("engines"), kafka=not kafka, store=not mongo,
+                             partitions=settings.KAFKA_PARTITIONS, say=lambda _: None).start()
+    settings.KAFKA_BROKERS = os.environ["KAFKA_BROKERS"] = kafka or local.kafka.bootstrap
+    settings.MONGO_URL = os.environ["MONGO_URL"] = mongo or local.ferretdb.url
+    create_topics(settings.KAFKA_BROKERS, partitions=settings.KAFKA_PARTITIONS)
+    yield local
+    if local:
+        local.stop()
 
 
-@pytest.fixture
-def isolated_broker(kafka_broker):
-    """A broker of the test's own, so consumers that read their topics from the beginning see only
-    this test's events (the session broker carries every earlier test's history). With
-    `TEST_KAFKA_BROKERS` (an external broker) there is only the shared one."""
-    if kafka_broker is None:
-        yield None
-        return
-    previous = settings.KAFKA_BROKERS
-    broker = EmbeddedBroker(partitions=settings.KAFKA_PARTITIONS).start()
-    settings.KAFKA_BROKERS = broker.bootstrap
-    yield broker
-    settings.KAFKA_BROKERS = previous
-    broker.stop()
+@pytest.fixture(scope="session")
+def kafka_broker(engines):
+    """The session's local Kafka (pause()/resume() for outage drills); None with `TEST_KAFKA_BROKERS`."""
+    return engines.kafka if engines else None
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -51,11 +56,11 @@ def _django_db_everywhere(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _test_database():
-    """Tests write to their own database; on a real MongoDB it is dropped at the end."""
+def _test_database(engines):
+    """Tests write to a database of their own (child processes too), dropped at the end."""
     from ecom_project.mongo import get_db
 
-    settings.MONGO_DB = f"ecom_test_{uuid.uuid4().hex[:8]}"
+    settings.MONGO_DB = os.environ["MONGO_DB"] = f"ecom_test_{uuid.uuid4().hex[:8]}"
     yield
     get_db().client.drop_database(settings.MONGO_DB)
 
@@ -71,15 +76,15 @@ def clean_store():
 
 
 @pytest.fixture
-def start_worker(isolated_broker):
-    """Start consumers+relays for some specs, on the test's own broker, with a group id unique to
-    the test; stopped at teardown."""
+def start_worker(engines):
+    """Start consumers+relays for some specs, in consumer groups of the test's own that start at the
+    end of their topics (earlier tests' events stay unread); stopped at teardown."""
     from ecom_project.messaging.worker import Worker
 
     workers = []
 
     def start(specs, *, wait: bool = True, **kwargs):
-        worker = Worker(specs, group_suffix=f".t{uuid.uuid4().hex[:8]}", **kwargs).start()
+        worker = Worker(specs, group_suffix=f".t{uuid.uuid4().hex[:8]}", start_at_end=True, **kwargs).start()
         workers.append(worker)
         if wait:
             assert worker.wait_assigned(30), "consumers got no partition assignment in 30 s"

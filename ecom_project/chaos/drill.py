@@ -56,7 +56,8 @@ class ChaosDrill:
         initial = {row["sku"]: row["available"] + row["reserved"] + row["shipped"] for row in self.apps.stock()}
         specs = all_consumer_specs()
         publisher = Publisher()
-        worker = Worker(specs, group_suffix=f".chaos-{self.seed}-{uuid.uuid4().hex[:6]}", publisher=publisher).start()
+        worker = Worker(specs, group_suffix=f".chaos-{self.seed}-{uuid.uuid4().hex[:6]}", publisher=publisher,
+                        start_at_end=True).start()
         supervisor = Supervisor(worker).start()
         injector = FaultInjector(seed=self.seed, publisher=publisher, our_keys=lambda: set(self.expected))
         try:

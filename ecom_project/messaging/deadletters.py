@@ -9,7 +9,7 @@ from typing import Any
 
 from ecom_project.events.envelope import Envelope
 from ecom_project.events.registry import DEAD_LETTER, dlq_topic, schema_for
-from ecom_project.mongo import get_db
+from ecom_project.mongo import ensure_index, get_db
 
 PENDING, REPLAYED = "pending", "replayed"
 
@@ -20,9 +20,9 @@ def dead_letters() -> Any:
 
 def ensure_indexes() -> None:
     col = dead_letters()
-    col.create_index([("status", 1), ("failedAt", -1)])
-    col.create_index([("originalTopic", 1), ("failedAt", -1)])
-    col.create_index([("orderId", 1)])
+    ensure_index(col, [("status", 1), ("failedAt", -1)])
+    ensure_index(col, [("originalTopic", 1), ("failedAt", -1)])
+    ensure_index(col, [("orderId", 1)])
 
 
 def build_dead_letter(

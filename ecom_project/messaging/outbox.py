@@ -22,6 +22,7 @@ from ecom_project.events.envelope import Envelope
 from ecom_project.messaging import failpoints
 from ecom_project.messaging.producer import PublishError, Publisher
 from ecom_project.observability import metrics
+from ecom_project.mongo import ensure_index
 
 log = logging.getLogger(__name__)
 _relay_wakeups: set[threading.Event] = set()  # in-process relays publish at once instead of at their next poll
@@ -52,7 +53,7 @@ def _take_hints(collection: Any, limit: int) -> list[Any]:
 
 
 def ensure_outbox_index(collection: Any) -> None:
-    collection.create_index("outbox.eventId", sparse=True, name="outbox_pending")
+    ensure_index(collection, "outbox.eventId", sparse=True, name="outbox_pending")
 
 
 def outbox_entry(event: Envelope) -> dict[str, str]:
@@ -216,11 +217,10 @@ class OutboxRelay:
                 _hint(collection, doc["_id"])
             raise
         failpoints.hit("relay.after_publish")
-        for doc in docs:
-            ids = [e["eventId"] for e in doc["outbox"]]
+        for doc in docs:  # the exact entries published ($pull with a condition is a no-op on FerretDB)
             collection.update_one(
                 {"_id": doc["_id"], "outboxLease.owner": self.owner},
-                {"$pull": {"outbox": {"eventId": {"$in": ids}}}, "$unset": {"outboxLease": ""}},
+                {"$pullAll": {"outbox": doc["outbox"]}, "$unset": {"outboxLease": ""}},
             )
         for _, entry in entries:
             metrics.EVENTS_PRODUCED.labels(self.name, entry["topic"]).inc()

@@ -9,7 +9,8 @@ from django.conf import settings
 
 from ecom_project.messaging.consumers import ConsumerSpec
 from ecom_project.messaging.outbox import OutboxRelay
-from ecom_project.messaging.producer import Publisher
+from ecom_project.messaging.groups import start_groups_at_end
+from ecom_project.messaging.producer import Publisher, bootstrap_servers
 from ecom_project.messaging.runner import ConsumerRunner
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,12 @@ def start_web_relays(specs: Sequence[ConsumerSpec]) -> list[OutboxRelay]:
 class Worker:
     """One consumer runner plus one outbox relay per spec, each on its own thread."""
 
-    def __init__(self, specs: Sequence[ConsumerSpec], *, group_suffix: str = "", publisher: Publisher | None = None) -> None:
+    def __init__(self, specs: Sequence[ConsumerSpec], *, group_suffix: str = "", publisher: Publisher | None = None,
+                 start_at_end: bool = False) -> None:
+        """`start_at_end`: the groups (new ones, named with `group_suffix`) read only what is produced from
+        now on, not the topics' history."""
+        if start_at_end:
+            start_groups_at_end(bootstrap_servers(), {spec.group_id + group_suffix: spec.topics for spec in specs})
         self.publisher = publisher or Publisher()
         self.specs = list(specs)
         self.group_suffix = group_suffix

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from ecom_project.messaging.broker import EmbeddedBroker, free_port
+from ecom_project.engines.local import LocalEngines
+from ecom_project.messaging.consumers import consumer_spec
+from ecom_project.messaging.groups import start_groups_at_end
+from ecom_project.supervision import free_port
 from tests.deploy.conftest import BASE_DIR, interpolate
 from tests.support import wait_until
 
@@ -59,35 +62,27 @@ def test_settings_refuse_production_without_jwt_secret(production_env):
     assert result.stderr.strip() == "configuration error: JWT_SECRET must be set when DEBUG is off"
 
 
-def test_topics_one_shot_command_runs_against_a_broker_that_has_the_topics(compose, production_env):
+@pytest.mark.integration
+def test_topics_one_shot_command_runs_against_a_broker_that_has_the_topics(compose, production_env, engines):
     command = [interpolate(part) for part in compose["services"]["topics"]["command"]]
-    with EmbeddedBroker(partitions=1) as broker:
-        production_env["KAFKA_BROKERS"] = broker.bootstrap
-        first = run(command + ["--timeout", "10"], production_env)
-        assert first.returncode == 0, first.stderr
-        assert first.stdout.strip() == f"all topics already exist on {broker.bootstrap}"
+    production_env["KAFKA_BROKERS"] = settings.KAFKA_BROKERS
+    first = run(command + ["--timeout", "10"], production_env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == f"all topics already exist on {settings.KAFKA_BROKERS}"
 
 
 @pytest.mark.integration
 def test_create_topics_creates_missing_topics_with_partitions(production_env, tmp_path):
-    from ecom_project.messaging.broker import broker_binary
-
-    port = free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    process = subprocess.Popen([str(broker_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                                "--storage-engine", "memory://tansu/"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker = LocalEngines(tmp_path, store=False, say=lambda _: None).start()  # a Kafka without the topics
     try:
-        production_env["KAFKA_BROKERS"] = f"127.0.0.1:{port}"
-        wait_until(lambda: run(["python", "-c", f"import socket; socket.create_connection(('127.0.0.1', {port}), 0.2)"],
-                               production_env).returncode == 0, timeout=10)
+        production_env["KAFKA_BROKERS"] = broker.kafka.bootstrap
         created = run(["python", "manage.py", "create_topics", "--partitions", "3"], production_env)
         assert created.returncode == 0, created.stderr
         assert created.stdout.startswith("created ") and "with 3 partition(s)" in created.stdout
         again = run(["python", "manage.py", "create_topics", "--partitions", "3"], production_env)
         assert again.stdout.startswith("all topics already exist")
     finally:
-        process.send_signal(2)
-        process.wait(10)
+        broker.stop()
 
 
 def test_create_topics_on_unreachable_broker_is_one_line(production_env):
@@ -106,7 +101,8 @@ def test_web_command_starts_daphne_and_the_healthcheck_sees_it(compose, producti
     assert daphne == image_cmd, "compose's web command and the image's CMD differ"
     port = free_port()
     daphne = local([part.replace("0.0.0.0", "127.0.0.1").replace("8000", str(port)) for part in daphne])
-    production_env.update(KAFKA_BROKERS=settings.KAFKA_BROKERS, PORT=str(port))
+    production_env.update(KAFKA_BROKERS=settings.KAFKA_BROKERS, MONGO_URL=settings.MONGO_URL, MONGO_DB=settings.MONGO_DB,
+                          PORT=str(port))
     assert healthcheck(production_env) == 1  # nothing listens yet: unhealthy
     process = subprocess.Popen(daphne, env=production_env, cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -126,7 +122,9 @@ def test_consumer_command_serves_health_on_metrics_port(consumer, compose, produ
     service = compose["services"][f"consume-{consumer}"]
     port = free_port()
     production_env.update(KAFKA_BROKERS=settings.KAFKA_BROKERS, METRICS_PORT=str(port), HOST="127.0.0.1",
-                          MONGO_URL="mongomock://")
+                          MONGO_URL=settings.MONGO_URL, MONGO_DB=settings.MONGO_DB)
+    spec = consumer_spec(consumer)
+    start_groups_at_end(settings.KAFKA_BROKERS, {spec.group_id: spec.topics})  # production group: skip history
     process = subprocess.Popen(local(service["command"]), env=production_env, cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_until(lambda: healthcheck(production_env) == 0 or process.poll() is not None, timeout=30)

@@ -1,4 +1,4 @@
-"""`runmulti` (make run-multi): refuses the per-process store; end to end on a real MongoDB."""
+"""`runmulti` (make run-multi): end to end on its own local engines, and the one-line refusal to share them."""
 from __future__ import annotations
 
 import json
@@ -10,24 +10,23 @@ import urllib.error
 import urllib.request
 
 import pytest
-from django.conf import settings
 
-from ecom_project.messaging.broker import free_port
-from ecom_project.mongo import is_shared_store
+from ecom_project.engines import state
+from ecom_project.supervision import free_port
 from tests.deploy.conftest import BASE_DIR
 from tests.support import wait_until
 
-needs_mongodb = pytest.mark.skipif(
-    not is_shared_store(), reason="needs a real MongoDB: set MONGO_URL=mongodb://... (the in-process store is per process)"
-)
 
-
-def test_refuses_the_in_process_store_in_one_line():
-    env = {k: v for k, v in os.environ.items() if k != "MONGO_URL"}
+def test_refuses_the_engines_of_another_running_pipeline_in_one_line(tmp_path):
+    """Two runs never share one data directory's engines (Kafka would fail on its log's lock)."""
+    state.write(tmp_path, {"owner": os.getppid(), "kafka": "127.0.0.1:1", "mongo": "mongodb://127.0.0.1:2/"})
+    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BROKERS", "MONGO_URL"}}
+    env.update(DATA_DIR=str(tmp_path))
     result = subprocess.run([sys.executable, "manage.py", "runmulti"], cwd=BASE_DIR, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
-    assert result.stderr.strip().count("\n") == 0 and "MONGO_URL=mongodb://" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "already run" in result.stderr, result.stderr
+    assert "KAFKA_BROKERS=127.0.0.1:1" in result.stderr
 
 
 def http_json(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
@@ -42,18 +41,19 @@ def http_json(method: str, url: str, body: dict | None = None) -> tuple[int, dic
         return 0, {}
 
 
-@needs_mongodb
 @pytest.mark.integration
+@pytest.mark.timeout(400)
 def test_multi_process_pipeline_ships_an_order_and_stops_cleanly(tmp_path):
+    """`make run-multi` with no environment set: it starts its local engines, web and five consumer processes."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BROKERS"}}
-    env.update(MONGO_DB=settings.MONGO_DB, PORT=str(port), SQLITE_PATH=str(tmp_path / "db.sqlite3"))
+    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BROKERS", "MONGO_URL", "MONGO_DB", "REDIS_URL"}}
+    env.update(PORT=str(port), SQLITE_PATH=str(tmp_path / "db.sqlite3"), DATA_DIR=str(tmp_path / "data"))
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
     supervisor = subprocess.Popen([sys.executable, "manage.py", "runmulti", "--metrics-base-port", str(free_port())],
                                   cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: http_json("GET", f"{base}/health")[0] == 200 or supervisor.poll() is not None, timeout=60)
+        wait_until(lambda: http_json("GET", f"{base}/health")[0] == 200 or supervisor.poll() is not None, timeout=180)
         status, created = http_json("POST", f"{base}/api/orders", {"items": [{"sku": "SKU-1", "qty": 1}], "total": "10.00"})
         assert status == 201, created
         order_url = f"{base}/api/orders/{created['orderId']}"
@@ -63,3 +63,4 @@ def test_multi_process_pipeline_ships_an_order_and_stops_cleanly(tmp_path):
         output = supervisor.communicate(timeout=60)[0]
     assert supervisor.returncode == 0, output[-3000:]
     assert output.rstrip().endswith("all processes stopped")
+    assert not state.running(tmp_path / "data"), "the engines are stopped with the pipeline"

@@ -1,4 +1,4 @@
-"""Reservation services on the store (mongomock by default; unchanged on a real MongoDB)."""
+"""Reservation services on the store (the local FerretDB; unchanged on MongoDB)."""
 from __future__ import annotations
 
 import pytest

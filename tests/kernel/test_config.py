@@ -28,14 +28,20 @@ def test_bad_setting_is_one_readable_line(env, message):
     assert "Traceback" not in result.stderr
 
 
-def test_missing_broker_binary_stops_runpipeline_with_one_line(tmp_path):
-    result = manage(
-        "runpipeline", "--port", "0", env={"CALF_TANSU_BIN": str(tmp_path / "no-such-tansu"), "KAFKA_BROKERS": ""},
-    )
+def test_missing_java_stops_runpipeline_with_one_line_naming_the_alternative(tmp_path):
+    result = manage("runpipeline", "--port", "0", env={"JAVA_HOME": str(tmp_path / "no-jdk"), "KAFKA_BROKERS": "",
+                                                       "DATA_DIR": str(tmp_path / "data")})
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
-    assert "embedded broker binary not found" in result.stderr
-    assert len([line for line in result.stderr.splitlines() if line.startswith("CommandError")]) == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("CommandError")]
+    assert len(errors) == 1 and "Java 17+" in errors[0] and "KAFKA_BROKERS=host:port" in errors[0]
+
+
+def test_a_command_without_a_store_says_so_in_one_line(tmp_path):
+    result = manage("replay_dead_letters", "--all", "--dry-run", env={"MONGO_URL": "", "DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no store" in lines[0] and "make run" in lines[0], result.stderr
 
 
 def test_unreachable_kafka_brokers_stops_runpipeline_with_one_line():

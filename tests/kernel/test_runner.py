@@ -103,7 +103,7 @@ def test_restarted_consumer_resumes_from_committed_offsets(probe, kafka_broker):
     handler, spec = probe
     suffix = f".restart{uuid.uuid4().hex[:6]}"
     first, second = order_created(), order_created()
-    worker = Worker([spec], group_suffix=suffix).start()
+    worker = Worker([spec], group_suffix=suffix, start_at_end=True).start()
     try:
         assert worker.wait_assigned(30)
         publish(first)

@@ -1,4 +1,4 @@
-"""The orders repository on the configured store (mongomock by default, a real MongoDB with MONGO_URL)."""
+"""The orders repository on the configured store (the local FerretDB, or a MongoDB with TEST_MONGO_URL)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

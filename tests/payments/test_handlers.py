@@ -1,4 +1,4 @@
-"""Payment handlers on the store (mongomock by default, unchanged on a real MongoDB): each event
+"""Payment handlers on the store (the local FerretDB; unchanged on MongoDB): each event
 applied at most once, refunds only of an authorisation and only once, order of arrival irrelevant."""
 from __future__ import annotations
 

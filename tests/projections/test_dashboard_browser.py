@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from django.conf import settings
 
-from ecom_project.messaging.broker import free_port
+from ecom_project.supervision import free_port
 from tests.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium, wait_until
 
 pytestmark = [requires_chromium, pytest.mark.browser]

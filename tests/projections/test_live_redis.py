@@ -13,7 +13,7 @@ from django.conf import settings
 from websockets.sync.client import connect
 
 from ecom_project.events import registry as r
-from ecom_project.messaging.broker import free_port
+from ecom_project.supervision import free_port
 from projections import domain, handlers
 from tests.projections.conftest import HAPPY, saga
 from tests.support import wait_until

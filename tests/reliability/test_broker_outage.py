@@ -21,7 +21,7 @@ ORDER = {"items": [{"sku": "SKU-1", "qty": 1}], "total": 25, "shippingAddress": 
 def pipeline(own_broker):
     stock_services.stock_seed(skus=1, qty=1000)
     specs = all_consumer_specs()
-    worker = Worker(specs, group_suffix=f".outage{uuid.uuid4().hex[:8]}").start()
+    worker = Worker(specs, group_suffix=f".outage{uuid.uuid4().hex[:8]}", start_at_end=True).start()
     assert worker.wait_assigned(60)
     yield worker, specs
     worker.stop()

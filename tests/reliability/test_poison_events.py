@@ -23,7 +23,7 @@ KINDS = ("poison.garbage", "poison.schema", "poison.oversized")
 def test_poison_on_every_topic_is_dead_lettered_by_each_consumer_and_orders_still_ship(own_broker, client):
     stock_services.stock_seed(skus=1, qty=100)
     specs = all_consumer_specs()
-    worker = Worker(specs, group_suffix=f".poison{uuid.uuid4().hex[:8]}").start()
+    worker = Worker(specs, group_suffix=f".poison{uuid.uuid4().hex[:8]}", start_at_end=True).start()
     try:
         assert worker.wait_assigned(60)
         rng = random.Random(20261125)

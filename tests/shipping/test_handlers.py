@@ -1,4 +1,4 @@
-"""Shipping handlers on the store (mongomock by default, unchanged on a real MongoDB): at most one
+"""Shipping handlers on the store (the local FerretDB; unchanged on MongoDB): at most one
 booking per order, whatever arrives twice, late or concurrently."""
 from __future__ import annotations
 
