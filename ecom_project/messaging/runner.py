@@ -97,6 +97,7 @@ class ConsumerRunner:
         finally:
             if clean:  # a Crash (failpoint) leaves without commit or clean close, like a killed process
                 consumer.close()
+                self._consumer = None  # its on_assign callback refers to this runner: no cycle left for the GC
                 self._report_status(force=True, state="stopped")
                 log.info("consumer stopped", extra={"consumer": self.spec.name, **self.stats})
 

@@ -12,7 +12,7 @@ from ecom_project.engines.local import LocalEngines
 from ecom_project.perf.broker_roundtrip import raw_broker_roundtrip
 from ecom_project.perf.load_run import LoadPlan
 from ecom_project.perf.load_session import run_with_progress
-from ecom_project.perf.pipeline_process import PipelineProcess, produced_events
+from ecom_project.perf.pipeline_process import PipelineProcess, produced_events, shipped_orders
 
 HAPPY_ONLY = {"happy": 1.0}
 
@@ -30,7 +30,7 @@ class BenchPlan:
 
 
 def warm_up(pipeline: PipelineProcess, plan: BenchPlan) -> None:
-    """Consumer-group joins take seconds on the embedded broker: measure only after an order got through."""
+    """Measure only after an order got through (consumer-group joins, JIT and caches warm)."""
     warmup = LoadPlan(rate=20, duration=plan.warmup, base_url=pipeline.base_url, mix=HAPPY_ONLY, drain_timeout=60)
     run_with_progress(warmup, progress=plan.progress, desc="warm-up")
 
@@ -99,17 +99,30 @@ def raw_broker_run(*, events: int, progress: bool = True) -> dict:
         return result
 
 
-def soak_run(plan: BenchPlan, *, seconds: float, rate: float = 100.0, sample_every: float = 1.0) -> dict:
-    """RSS of the all-in-one process, sampled while it serves `rate` orders/s for `seconds`."""
+def soak_run(plan: BenchPlan, *, seconds: float, rate: float = 100.0, sample_every: float = 1.0,
+             window: float = 60.0) -> dict:
+    """RSS of the all-in-one process and its engines, sampled while it serves `rate` orders/s for `seconds`;
+    and, per `window` (a minute), the CPU each process spent per order shipped in it: a broker or store whose
+    cost grows with history shows as a rising line."""
     with PipelineProcess() as pipeline:
         warm_up(pipeline, plan)
         samples: list[tuple[float, int]] = []
+        engines: list[tuple[float, dict[str, int]]] = []
+        windows: list[dict] = []
         stop = threading.Event()
 
         def sample() -> None:
             started = time.monotonic()
+            mark = (pipeline.cpu_seconds(), shipped_orders(pipeline.metrics_text()), started)
             while not stop.is_set():
-                samples.append((round(time.monotonic() - started, 1), pipeline.rss_bytes()))
+                now = time.monotonic()
+                samples.append((round(now - started, 1), pipeline.rss_bytes()))
+                if now - mark[2] >= window:
+                    cpu, shipped = pipeline.cpu_seconds(), shipped_orders(pipeline.metrics_text())
+                    windows.append({"minute": len(windows) + 1, "shipped": shipped - mark[1],
+                                    "cpuMsPerOrder": cpu_per_order(mark[0], cpu, orders=shipped - mark[1])})
+                    engines.append((round(now - started, 1), pipeline.engine_rss()))
+                    mark = (cpu, shipped, now)
                 stop.wait(sample_every)
 
         sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
@@ -124,7 +137,8 @@ def soak_run(plan: BenchPlan, *, seconds: float, rate: float = 100.0, sample_eve
         statuses = pipeline.status_counts()
     return {**rss_summary([rss for _, rss in samples]), "seconds": seconds, "rate": rate,
             "orders": result["accepted"], "finishedSeen": result["terminal"], "storeStatuses": statuses,
-            "latency": result["latency"], "rssSeries": samples}
+            "latency": result["latency"], "rssSeries": samples, "minutes": windows,
+            "engineRss": {name: rss_summary([rss[name] for _, rss in engines if name in rss]) for name in ("kafka", "store")}}
 
 
 def rss_summary(samples: list[int]) -> dict:

@@ -103,6 +103,7 @@ def markdown(*, command: str, machine_info: dict, lines: list[str], soak: dict |
         f"- RSS of the all-in-one process over {soak['seconds']:g} s at {soak['rate']:g} orders/s "
         f"({soak['orders']} orders): start {soak['startMiB']} MiB, end {soak['endMiB']} MiB, max {soak['maxMiB']} MiB, "
         f"drift {soak['driftPercent']:+.1f} %; at the end the read model held {_statuses(soak)}\n"
+        + "".join(_soak_minute_lines(soak))
         if soak else "- not run in this benchmark (`python manage.py bench --soak 600`)\n"
     )
     return (
@@ -139,6 +140,22 @@ METHOD_NOTES = """\
   answers with the given concurrency.
 - The load generator runs on the same machine and takes its share of the cores.
 """
+
+
+def _soak_minute_lines(soak: dict) -> list[str]:
+    """CPU per shipped order in each minute of the soak, per process, and the engines' RSS."""
+    lines = []
+    for name, rss in (soak.get("engineRss") or {}).items():
+        if rss.get("startMiB") is not None:
+            lines.append(f"- RSS of {name}: start {rss['startMiB']} MiB, end {rss['endMiB']} MiB, max {rss['maxMiB']} MiB, "
+                         f"drift {rss['driftPercent']:+.1f} %\n")
+    minutes = soak.get("minutes") or []
+    if minutes:
+        lines.append("\n| minute | orders shipped | " + " | ".join(f"{p} ms/order" for p in minutes[0]["cpuMsPerOrder"]) + " |\n")
+        lines.append("|---|---|" + "---|" * len(minutes[0]["cpuMsPerOrder"]) + "\n")
+        for m in minutes:
+            lines.append(f"| {m['minute']} | {m['shipped']} | " + " | ".join(str(v) for v in m["cpuMsPerOrder"].values()) + " |\n")
+    return lines
 
 
 def _statuses(soak: dict) -> str:

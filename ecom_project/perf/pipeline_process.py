@@ -170,3 +170,12 @@ def produced_events(metrics_text: str) -> int:
         if line.startswith("pipeline_events_produced_total{"):
             total += float(line.rsplit(" ", 1)[1])
     return int(total)
+
+
+def shipped_orders(metrics_text: str) -> int:
+    """OrderShipped events published so far: the orders that finished on the happy path."""
+    total = 0.0
+    for line in metrics_text.splitlines():
+        if line.startswith("pipeline_events_produced_total{") and 'topic="shipping.OrderShipped.v1"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)

@@ -54,7 +54,7 @@ def test_multi_process_pipeline_ships_an_order_and_stops_cleanly(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: http_json("GET", f"{base}/health")[0] == 200 or supervisor.poll() is not None, timeout=180)
-        status, created = http_json("POST", f"{base}/api/orders", {"items": [{"sku": "SKU-1", "qty": 1}], "total": "10.00"})
+        status, created = http_json("POST", f"{base}/api/orders", {"items": [{"sku": "SKU-1", "qty": 1}], "total": 10.00})
         assert status == 201, created
         order_url = f"{base}/api/orders/{created['orderId']}"
         wait_until(lambda: http_json("GET", order_url)[1].get("status") == "SHIPPED", timeout=90, message="order shipped")

@@ -41,7 +41,7 @@ def test_figures_compare_against_the_targets_and_land_in_markdown():
     assert f["pipelineToRawRatio"] == 0.24
     lines = figure_lines(f)
     assert "meets target" in lines[1] and "BELOW target" in lines[2] and "BELOW target" in lines[4]
-    assert "pipeline process 3.0 ms, broker 1.0 ms -> 2.0 cores busy at 500 orders/s" in lines[5]
+    assert "pipeline 3.0 ms, broker 1.0 ms (total 4.0 ms) -> 2.0 cores busy at 500 orders/s" in lines[5]
     page = markdown(command="python manage.py bench", machine_info=machine(), lines=lines, soak=None, notes="n")
     assert "cores" in page and "GiB RAM" in page and "600.0 orders/s" in page
 

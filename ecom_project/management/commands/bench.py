@@ -59,6 +59,9 @@ class Command(BaseCommand):
                     f"end {soak['endMiB']} MiB, max {soak['maxMiB']} MiB, drift {soak['driftPercent']:+.1f} %; "
                     f"read model at the end: {soak['storeStatuses']}")
             self.stdout.write(line)
+            for minute in soak["minutes"]:
+                costs = ", ".join(f"{name} {ms} ms" for name, ms in minute["cpuMsPerOrder"].items())
+                self.stdout.write(f"  minute {minute['minute']}: {minute['shipped']} orders shipped, CPU per order {costs}")
             results["soak"] = soak
         command = "python manage.py bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
         text = benchmarks_doc.markdown(command=command.strip(), machine_info=info, lines=lines, soak=soak,
