@@ -16,6 +16,8 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from django.conf import settings
 
+from ecom_project.messaging.groups import end_offset
+
 T = TypeVar("T")
 
 # Browser tests drive Debian's Chromium (installed by .ci/run); flags that keep it off the network.
@@ -80,7 +82,7 @@ def read_to_end(topic: str, *, keys: set[str] | None = None, timeout: float = 30
         "group.id": f"test-reader-{uuid.uuid4().hex[:8]}",
     })
     partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+    ends = {p: end_offset(consumer, topic, p) for p in partitions}
     remaining = {p for p, end in ends.items() if end > 0}
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in remaining])
     found = []

@@ -57,7 +57,22 @@ def build_dead_letter(
         "key": key.decode("utf-8", "replace") if key is not None else None,  # a replay reuses the partition key
         "replays": [], **payload.model_dump(mode="json", by_alias=True), "failedAt": failed_at,
     }
+    document["payload"] = _storable(document["payload"])
     return document, envelope
+
+
+def _storable(value: Any) -> Any:
+    """A poison payload may have keys no document can hold (`$gt`, `a.b`): then it is kept as its JSON
+    text (the exact bytes are in rawBase64 either way)."""
+    def clean(node: Any) -> bool:
+        if isinstance(node, dict):
+            return all(isinstance(k, str) and not k.startswith("$") and "." not in k and "\0" not in k and clean(v)
+                       for k, v in node.items())
+        if isinstance(node, list):
+            return all(clean(item) for item in node)
+        return True
+
+    return value if clean(value) else json.dumps(value)
 
 
 def original_bytes(document: dict) -> bytes | None:

@@ -1,10 +1,14 @@
 """Consumer groups that start at the end of their topics instead of at the beginning."""
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+# Errors of a partition whose leader is still being settled (a topic just created, a broker restarting).
+_SETTLING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
 
 
 def start_groups_at_end(bootstrap: str, groups: Mapping[str, Sequence[str]], *, timeout: float = 15.0) -> None:
@@ -19,9 +23,22 @@ def start_groups_at_end(bootstrap: str, groups: Mapping[str, Sequence[str]], *, 
             ends = []
             for topic in topics:
                 for partition in metadata[topic].partitions:
-                    _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
-                    ends.append(TopicPartition(topic, partition, high))
+                    ends.append(TopicPartition(topic, partition, end_offset(consumer, topic, partition, timeout=timeout)))
             if ends:
                 consumer.commit(offsets=ends, asynchronous=False)
         finally:
             consumer.close()
+
+
+def end_offset(consumer: Consumer, topic: str, partition: int, *, timeout: float = 15.0) -> int:
+    """The partition's high watermark. Right after a topic is created its leader may not serve offsets
+    yet (NOT_LEADER_FOR_PARTITION): ask again until `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)[1]
+        except KafkaException as exc:
+            error = exc.args[0]
+            if not (error.retriable() or error.code() in _SETTLING) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

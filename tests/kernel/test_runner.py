@@ -134,6 +134,20 @@ def test_a_dead_letter_keeps_the_exact_original_bytes(probe, start_worker):
     assert "\ufffd" in letter["raw"]  # the readable text shows where bytes were not UTF-8
 
 
+def test_a_poison_payload_with_operator_keys_is_stored_as_a_dead_letter(probe, start_worker):
+    """Keys such as `$gt` or `a.b` cannot be field names in a stored document: the letter keeps the
+    payload as JSON text (found by the chaos drill: the runner died on every redelivery instead)."""
+    handler, spec = probe
+    worker = start_worker([spec])
+    key = uuid.uuid4().hex
+    poison = json.loads(order_created(key).to_json())
+    poison["payload"] = {"orderId": {"$gt": ""}, "a.b": 1}
+    publish(raw=[("order.OrderCreated.v1", key, json.dumps(poison).encode())])
+    letter = wait_until(lambda: dead_letters().find_one({"orderId": key}))
+    assert json.loads(letter["payload"])["payload"] == {"orderId": {"$gt": ""}, "a.b": 1}
+    assert worker.alive(), worker.errors
+
+
 def test_consumer_lag_is_reported_per_owned_partition(probe, start_worker):
     from prometheus_client import REGISTRY
 
