@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ecom_project.api_errors import ApplicationError
-from orders import domain, selectors, services
+from orders import domain, identifiers, selectors, services
 from orders.request_input import (
     MoneyField, StrictIntegerField, StrictSerializer, StrictStringField, json_object, unsafe_key_path,
 )
@@ -42,6 +42,19 @@ class ShippingAddressField(serializers.Field):
         return value
 
 
+class ClientOrderIdField(serializers.Field):
+    """An orderId the client chose: a UUID (8-4-4-4-12 hex), stored in lowercase."""
+
+    def to_internal_value(self, data: Any) -> str:
+        order_id = identifiers.client_order_id(data)
+        if order_id is None:
+            raise serializers.ValidationError("Must be a UUID such as 3f2b8c1e-5a4d-4e7b-9c2a-1d0e6f7a8b9c.")
+        return order_id
+
+    def to_representation(self, value: str) -> str:
+        return value
+
+
 def _idempotency_key(request: Request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key) <= 200 and all(" " <= c <= "~" for c in key)):
@@ -67,7 +80,9 @@ def _request_body(request: Request) -> bytes:
 
 class OrderCreateApi(APIView):
     """Repeated SKUs are merged into one line (quantities summed); the sum must still be
-    at most 10,000."""
+    at most 10,000. A client-chosen `orderId` (a UUID) makes the request idempotent like an
+    `Idempotency-Key`: a repeat with the same body answers 200 with that id, one with another
+    body 409."""
 
     parser_classes: list = []  # the body is read by request_input.json_object (strict numbers)
 
@@ -80,6 +95,7 @@ class OrderCreateApi(APIView):
         total = MoneyField(max_value=Decimal("1000000000"))
         currency = StrictStringField(r"^[A-Z]{3}$", required=False, default="USD")
         shippingAddress = ShippingAddressField(required=False, default=None)
+        orderId = ClientOrderIdField(required=False, default=None)
 
         def validate_items(self, items: list[dict]) -> list[dict]:
             merged = domain.merged_lines(items)
@@ -108,7 +124,7 @@ class OrderCreateApi(APIView):
         body = serializer.validated_data
         creation = services.order_create(
             items=body["items"], total=body["total"], currency=body["currency"],
-            shipping_address=body["shippingAddress"], idempotency_key=key,
+            shipping_address=body["shippingAddress"], idempotency_key=key, order_id=body["orderId"],
         )
         code = status.HTTP_201_CREATED if creation.created else status.HTTP_200_OK
         return Response({"orderId": creation.order_id}, status=code)
