@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from corsheaders.defaults import default_headers as cors_default_headers
+
 from ecom_project import config
 from ecom_project.config import ConfigError, env_bool, env_float, env_int, env_list, env_str
 
@@ -40,6 +42,11 @@ try:
     SECRET_KEY = env_str("DJANGO_SECRET_KEY") or JWT_SECRET + "-django"
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
     SQLITE_PATH = env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+    # The reference pipeline's dashboard runs on its Vite dev server (port 5173) and calls the API
+    # from there; an empty value allows no other origin.
+    CORS_ALLOWED_ORIGINS, CORS_ALLOW_ALL_ORIGINS = config.cors_origins(
+        env_str("CORS_ALLOWED_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173"), debug=DEBUG,
+    )
 except ConfigError as exc:  # one readable line, no traceback, non-zero exit
     print(f"configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2) from None
@@ -72,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "channels",
@@ -87,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # before anything that may answer (CommonMiddleware, errors)
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,6 +151,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+# Cross-origin reads and writes of the API and of the reference pipeline's routes (README
+# "Clients of the reference pipeline"); the operator pages stay same-origin. The API
+# authenticates with bearer tokens, never cookies, so credentials are not allowed across
+# origins: a page elsewhere can never ride on an operator's session.
+CORS_URLS_REGEX = r"^/(api/|orders(/|$)|admin/(retry|compensate)/|health$)"
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_ALLOW_CREDENTIALS = False
+
 SIMPLE_JWT = {"ALGORITHM": "HS256", "SIGNING_KEY": JWT_SECRET, "UPDATE_LAST_LOGIN": False}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Order pipeline API",
