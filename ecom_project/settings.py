@@ -8,6 +8,7 @@ from corsheaders.defaults import default_headers as cors_default_headers
 
 from ecom_project import config
 from ecom_project.config import ConfigError, env_bool, env_float, env_int, env_list, env_str
+from ecom_project.openapi import REFERENCE_TAG, REFERENCE_TAG_DESCRIPTION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -166,6 +167,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Event-driven e-commerce order pipeline (orders, inventory, payments, shipping).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "TAGS": [{"name": REFERENCE_TAG, "description": REFERENCE_TAG_DESCRIPTION}],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "ecom_project.openapi.document_plain_views"],
 }
 
 # Messages a websocket may have queued before the layer drops more: a live feed of every order at

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +22,8 @@ from orders.request_input import (
 MAX_ADDRESS_KEYS = 20
 
 
+@extend_schema_field({"type": "object", "properties": {"country": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+                      "required": ["country"], "additionalProperties": {"type": "string"}})
 class ShippingAddressField(serializers.Field):
     """An object with a 2-letter `country`; its other keys (street, name, ...) are strings
     kept in the orders store only: events carry the country and nothing else of it."""
@@ -42,6 +45,7 @@ class ShippingAddressField(serializers.Field):
         return value
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class ClientOrderIdField(serializers.Field):
     """An orderId the client chose: a UUID (8-4-4-4-12 hex), stored in lowercase."""
 
@@ -86,6 +90,7 @@ class OrderCreateApi(APIView):
 
     parser_classes: list = []  # the body is read by request_input.json_object (strict numbers)
 
+    @extend_schema_serializer(component_name="OrderCreateInput")
     class InputSerializer(StrictSerializer):
         class LineSerializer(StrictSerializer):
             sku = StrictStringField(r"^[A-Za-z0-9._-]+$", min_length=1, max_length=64)
@@ -107,7 +112,7 @@ class OrderCreateApi(APIView):
             return merged
 
     @extend_schema(
-        request=InputSerializer,
+        request={"application/json": InputSerializer},  # explicit: the view has no DRF parser to infer it from
         responses={201: inline_serializer("OrderCreated", {"orderId": serializers.CharField()}),
                    200: inline_serializer("OrderRepeated", {"orderId": serializers.CharField()})},
     )
