@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import shutil
@@ -70,3 +73,37 @@ def read_topic(topic: str, *, key: str | None = None, expect: int = 1, timeout: 
     finally:
         consumer.close()
     return found
+
+
+def free_local_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_pipeline(workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`manage.py runpipeline` (its own engines, a fresh SQLite in `workdir`) on a free port; yields
+    its URL once it says it is ready, and stops it with SIGTERM (killed if that hangs)."""
+    port = free_local_port()
+    full_env = {key: value for key, value in os.environ.items() if key not in {"KAFKA_BROKERS", "REDIS_URL", "MONGO_URL"}}
+    full_env.update(PORT=str(port), HOST="127.0.0.1", SQLITE_PATH=str(workdir / "db.sqlite3"), LOG_LEVEL="WARNING")
+    full_env.update(env or {})
+    log_path = workdir / "runpipeline.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runpipeline"], cwd=settings.BASE_DIR, env=full_env,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            wait_until(lambda: b"pipeline ready" in log_path.read_bytes() or process.poll() is not None,
+                       timeout=120, message="runpipeline ready")
+            assert process.poll() is None, log_path.read_text()[-3000:]
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
