@@ -80,10 +80,10 @@ class ReferenceOrderCollectionApi(ReferenceOrderListApi, ReferenceOrderCreateApi
     handed as it came to the view of its method, which applies its own policy, so reading the
     list and placing an order keep their different rules. The inherited methods document them."""
 
-    method_views = {"GET": ReferenceOrderListApi, "POST": ReferenceOrderCreateApi}
+    method_views = {"GET": ReferenceOrderListApi, "HEAD": ReferenceOrderListApi, "POST": ReferenceOrderCreateApi}
 
     def dispatch(self, request, *args, **kwargs):
         view = self.method_views.get(request.method)
-        if view is None:  # OPTIONS without CORS headers, or a method neither view has (405)
+        if view is None:  # OPTIONS that is no CORS preflight, or a method neither view has (405)
             return super().dispatch(request, *args, **kwargs)
         return view.as_view()(request, *args, **kwargs)

@@ -138,6 +138,7 @@ def test_a_rule_added_to_the_list_view_applies_to_get_orders_and_not_to_post(api
     monkeypatch.setattr(OrderProjectionListApi, "permission_classes", [IsAdminUser])
     assert api.get("/api/read/orders").status_code == 403
     assert api.get("/orders").status_code == 403
+    assert api.head("/orders").status_code == 403
     assert post(api, "/orders", BODY).status_code == 201
 
 
