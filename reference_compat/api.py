@@ -3,6 +3,8 @@ permissions, throttles, parsers, validation and errors are that view's, and any 
 it later applies here too. Only the answer's shape changes where the spec's differs."""
 from __future__ import annotations
 
+import functools
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -86,4 +88,9 @@ class ReferenceOrderCollectionApi(ReferenceOrderListApi, ReferenceOrderCreateApi
         view = self.method_views.get(request.method)
         if view is None:  # OPTIONS that is no CORS preflight, or a method neither view has (405)
             return super().dispatch(request, *args, **kwargs)
-        return view.as_view()(request, *args, **kwargs)
+        return _view_function(view)(request, *args, **kwargs)
+
+
+@functools.cache
+def _view_function(view: type) -> object:
+    return view.as_view()  # once per view: a request should not pay for building it
