@@ -43,7 +43,8 @@ PLAIN_VIEW_PATHS: dict[str, dict[str, Any]] = {
 
 
 def document_plain_views(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook (settings.SPECTACULAR_SETTINGS)."""
+    """drf-spectacular postprocessing hook (settings.SPECTACULAR_SETTINGS); also describes the tag."""
     for path, operations in PLAIN_VIEW_PATHS.items():
         result["paths"].setdefault(path, operations)
+    result.setdefault("tags", []).append({"name": REFERENCE_TAG, "description": REFERENCE_TAG_DESCRIPTION})
     return result
