@@ -83,11 +83,13 @@ def free_local_port() -> int:
 
 @contextmanager
 def running_pipeline(workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`manage.py runpipeline` (its own engines, a fresh SQLite in `workdir`) on a free port; yields
+    """`manage.py runpipeline` (its own engines and SQLite, both in `workdir`) on a free port; yields
     its URL once it says it is ready, and stops it with SIGTERM (killed if that hangs)."""
     port = free_local_port()
     full_env = {key: value for key, value in os.environ.items() if key not in {"KAFKA_BROKERS", "REDIS_URL", "MONGO_URL"}}
-    full_env.update(PORT=str(port), HOST="127.0.0.1", SQLITE_PATH=str(workdir / "db.sqlite3"), LOG_LEVEL="WARNING")
+    # DATA_DIR: engines of its own (local Kafka/FerretDB data), never those of a developer's `make run`.
+    full_env.update(PORT=str(port), HOST="127.0.0.1", SQLITE_PATH=str(workdir / "db.sqlite3"), LOG_LEVEL="WARNING",
+                    DATA_DIR=str(workdir / "data"))
     full_env.update(env or {})
     log_path = workdir / "runpipeline.log"
     with open(log_path, "wb") as log:

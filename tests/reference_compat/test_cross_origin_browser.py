@@ -76,7 +76,8 @@ def pipeline(tmp_path_factory, site):
     """The pipeline allowing the first origin only, and a staff token for the list (the way a
     cross-origin client authenticates where the list needs staff: a bearer JWT, never a cookie)."""
     workdir = tmp_path_factory.mktemp("pipeline")
-    env = {"SQLITE_PATH": str(workdir / "db.sqlite3"), "CORS_ALLOWED_ORIGINS": site["allowed"]}
+    env = {"SQLITE_PATH": str(workdir / "db.sqlite3"), "DATA_DIR": str(workdir / "data"),
+           "CORS_ALLOWED_ORIGINS": site["allowed"]}
     assert manage("migrate", "--noinput", env=env).returncode == 0
     issued = manage("issue_token", "--username", "dashboard", env=env)
     assert issued.returncode == 0, issued.stderr
