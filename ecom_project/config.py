@@ -83,6 +83,27 @@ def kafka_brokers(raw: str) -> str:
     return raw
 
 
+def cors_origins(raw: str, *, debug: bool) -> tuple[list[str], bool]:
+    """CORS_ALLOWED_ORIGINS -> (origins, allow every origin). `*` opens the API to any page,
+    which a development machine may want and a deployment must not: refused unless DEBUG."""
+    origins = [part.strip().rstrip("/") for part in raw.split(",") if part.strip()]
+    if "*" in origins:
+        if len(origins) > 1:
+            raise ConfigError(f"CORS_ALLOWED_ORIGINS={raw!r}: '*' cannot be combined with origins")
+        if not debug:
+            raise ConfigError("CORS_ALLOWED_ORIGINS='*' is refused when DEBUG is off: list the origins")
+        return [], True
+    for origin in origins:
+        parts = urlparse(origin)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path or parts.query or "@" in origin:
+            raise ConfigError(f"CORS_ALLOWED_ORIGINS={raw!r}: {origin!r} is not an origin like http://localhost:5173")
+        try:
+            parts.port  # noqa: B018  (raises on a port that is not a number in range)
+        except ValueError:
+            raise ConfigError(f"CORS_ALLOWED_ORIGINS={raw!r}: {origin!r} has a bad port") from None
+    return origins, False
+
+
 def librdkafka_overrides(prefix: str) -> dict[str, str]:
     """KAFKA_PRODUCER_LINGER_MS=10 -> {"linger.ms": "10"}: any client setting is tunable by env."""
     return {

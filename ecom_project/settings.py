@@ -50,6 +50,11 @@ try:
     SECRET_KEY = env_str("DJANGO_SECRET_KEY") or JWT_SECRET + "-django"
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
     SQLITE_PATH = env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+    # The reference pipeline's dashboard runs on its Vite dev server (port 5173) and calls the API
+    # from there; an empty value allows no other origin.
+    CORS_ALLOWED_ORIGINS, CORS_ALLOW_ALL_ORIGINS = config.cors_origins(
+        env_str("CORS_ALLOWED_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173"), debug=DEBUG,
+    )
 except ConfigError as exc:  # one readable line, no traceback, non-zero exit
     print(f"configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2) from None
@@ -82,6 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "channels",
@@ -97,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # before anything that may answer (CommonMiddleware, errors)
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -152,12 +159,22 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+# Cross-origin reads and writes of the API and of the reference pipeline's routes (README
+# "Clients of the reference pipeline"); the operator pages stay same-origin. The API
+# authenticates with bearer tokens, never cookies, so credentials are not allowed across
+# origins: a page elsewhere can never ride on an operator's session.
+CORS_URLS_REGEX = r"^/(api/|orders(/|$)|admin/(retry|compensate)/|health$)"
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key", "last-event-id"]
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_ALLOW_CREDENTIALS = False
+
 SIMPLE_JWT = {"ALGORITHM": "HS256", "SIGNING_KEY": JWT_SECRET, "UPDATE_LAST_LOGIN": False}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Order pipeline API",
     "DESCRIPTION": "Event-driven e-commerce order pipeline (orders, inventory, payments, shipping).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "ecom_project.openapi.document_plain_views"],
 }
 
 # Messages a websocket may have queued before the layer drops more: a live feed of every order at

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("projections.urls")),
     path("", include("operations.urls")),
+    path("", include("reference_compat.urls")),  # the reference pipeline's routes, aliases of the above
 ]
 
 handler404 = "ecom_project.api_errors.handler404"

@@ -6,14 +6,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ecom_project.api_errors import ApplicationError
-from orders import domain, selectors, services
+from orders import domain, identifiers, selectors, services
 from orders.request_input import (
     MoneyField, StrictIntegerField, StrictSerializer, StrictStringField, json_object, unsafe_key_path,
 )
@@ -21,6 +22,8 @@ from orders.request_input import (
 MAX_ADDRESS_KEYS = 20
 
 
+@extend_schema_field({"type": "object", "properties": {"country": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+                      "required": ["country"], "additionalProperties": {"type": "string"}})
 class ShippingAddressField(serializers.Field):
     """An object with a 2-letter `country`; its other keys (street, name, ...) are strings
     kept in the orders store only: events carry the country and nothing else of it."""
@@ -39,6 +42,20 @@ class ShippingAddressField(serializers.Field):
         return dict(data)
 
     def to_representation(self, value: dict) -> dict:
+        return value
+
+
+@extend_schema_field(OpenApiTypes.UUID)
+class ClientOrderIdField(serializers.Field):
+    """An orderId the client chose: a UUID (8-4-4-4-12 hex), stored in lowercase."""
+
+    def to_internal_value(self, data: Any) -> str:
+        order_id = identifiers.client_order_id(data)
+        if order_id is None:
+            raise serializers.ValidationError("Must be a UUID such as 3f2b8c1e-5a4d-4e7b-9c2a-1d0e6f7a8b9c.")
+        return order_id
+
+    def to_representation(self, value: str) -> str:
         return value
 
 
@@ -67,10 +84,13 @@ def _request_body(request: Request) -> bytes:
 
 class OrderCreateApi(APIView):
     """Repeated SKUs are merged into one line (quantities summed); the sum must still be
-    at most 10,000."""
+    at most 10,000. A client-chosen `orderId` (a UUID) makes the request idempotent like an
+    `Idempotency-Key`: a repeat with the same body answers 200 with that id, one with another
+    body 409."""
 
     parser_classes: list = []  # the body is read by request_input.json_object (strict numbers)
 
+    @extend_schema_serializer(component_name="OrderCreateInput")
     class InputSerializer(StrictSerializer):
         class LineSerializer(StrictSerializer):
             sku = StrictStringField(r"^[A-Za-z0-9._-]+$", min_length=1, max_length=64)
@@ -80,6 +100,7 @@ class OrderCreateApi(APIView):
         total = MoneyField(max_value=Decimal("1000000000"))
         currency = StrictStringField(r"^[A-Z]{3}$", required=False, default="USD")
         shippingAddress = ShippingAddressField(required=False, default=None)
+        orderId = ClientOrderIdField(required=False, default=None)
 
         def validate_items(self, items: list[dict]) -> list[dict]:
             merged = domain.merged_lines(items)
@@ -91,7 +112,7 @@ class OrderCreateApi(APIView):
             return merged
 
     @extend_schema(
-        request=InputSerializer,
+        request={"application/json": InputSerializer},  # explicit: the view has no DRF parser to infer it from
         responses={201: inline_serializer("OrderCreated", {"orderId": serializers.CharField()}),
                    200: inline_serializer("OrderRepeated", {"orderId": serializers.CharField()})},
     )
@@ -108,7 +129,7 @@ class OrderCreateApi(APIView):
         body = serializer.validated_data
         creation = services.order_create(
             items=body["items"], total=body["total"], currency=body["currency"],
-            shipping_address=body["shippingAddress"], idempotency_key=key,
+            shipping_address=body["shippingAddress"], idempotency_key=key, order_id=body["orderId"],
         )
         code = status.HTTP_201_CREATED if creation.created else status.HTTP_200_OK
         return Response({"orderId": creation.order_id}, status=code)

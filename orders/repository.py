@@ -1,8 +1,9 @@
 """The only code that knows the orders collections.
 
 `orders`: one document per order, `_id` = orderId, carrying its outbox.
-`order_idempotency_keys`: `_id` = the client's Idempotency-Key, written before the order
-so two racing requests with one key agree on one orderId.
+`order_idempotency_keys`: `_id` = the client's Idempotency-Key, or `orderId:<id>` for a
+client-chosen orderId (idempotency.py), written before the order so two racing requests
+with one key agree on one orderId.
 """
 from __future__ import annotations
 

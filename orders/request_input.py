@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ecom_project.api_errors import ApplicationError
@@ -67,6 +69,7 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class StrictIntegerField(serializers.Field):
     """A JSON integer: no bools, no 1.5 or 5.0, no strings."""
 
@@ -94,6 +97,7 @@ class StrictStringField(serializers.RegexField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "number", "minimum": 0, "multipleOf": 0.01})
 class MoneyField(serializers.Field):
     """A JSON number >= 0 with at most 2 decimals, up to `max_value`; a Decimal inside."""
 

@@ -1,19 +1,17 @@
 """Reads of the orders app (the public order document and the operator list)."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from ecom_project.api_errors import ApplicationError
-from orders import domain, repository
+from orders import domain, identifiers, repository
 
-_ORDER_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_LIST_LIMIT = 200
 
 
 def order_get(*, order_id: str) -> dict:
     """The order document; 404 for a malformed or unknown id."""
-    order = repository.order_find(order_id) if _ORDER_ID.fullmatch(order_id or "") else None
+    order = repository.order_find(order_id) if identifiers.is_order_id(order_id or "") else None
     if order is None:
         raise ApplicationError("No such order.", code="not_found", status_code=404)
     return order

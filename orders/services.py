@@ -1,10 +1,7 @@
 """Writes of the orders app: intake, status from saga events, operator requests."""
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -13,7 +10,7 @@ from ecom_project.api_errors import ApplicationError
 from ecom_project.events import registry as ev
 from ecom_project.events.envelope import Envelope, new_event, payload_of
 from ecom_project.events.schemas import CompensationRequestedV1, Line, OrderCreatedV1, RetryRequestedV1
-from orders import domain, metrics, repository
+from orders import domain, identifiers, idempotency, metrics, repository
 
 log = logging.getLogger(__name__)
 _OPERATOR_WRITE_ATTEMPTS = 3
@@ -26,26 +23,28 @@ class OrderVersionConflict(RuntimeError):
 @dataclass(frozen=True)
 class OrderCreation:
     order_id: str
-    created: bool  # False: an Idempotency-Key repeat answered with the earlier order
+    created: bool  # False: a repeat (same Idempotency-Key or client orderId) answered with the earlier order
 
 
 def order_create(
-    *, items: list[dict], total: Decimal, currency: str, shipping_address: dict | None, idempotency_key: str | None = None
+    *, items: list[dict], total: Decimal, currency: str, shipping_address: dict | None,
+    idempotency_key: str | None = None, order_id: str | None = None,
 ) -> OrderCreation:
-    """Store a PENDING order and its OrderCreated in one write. With an idempotency key, the
-    key is recorded first; a repeat re-uses its orderId and (if a crash left the order
-    unwritten) finishes creating it, so a key never yields two orders nor none."""
+    """Store a PENDING order and its OrderCreated in one write.
+
+    `order_id` is a client-chosen id (identifiers.client_order_id); with it, or with an
+    idempotency key, the request is claimed first (idempotency.py): a repeat re-uses the
+    claimed orderId and (if a crash left the order unwritten) finishes creating it, so a
+    key never yields two orders nor none."""
     now = datetime.now(timezone.utc)
-    order_id = uuid.uuid4().hex
-    if idempotency_key is not None:
-        body_hash = _body_hash(items=items, total=total, currency=currency, shipping_address=shipping_address)
-        record = repository.idempotency_key_claim(key=idempotency_key, body_hash=body_hash, order_id=order_id, at=now)
-        if record["bodyHash"] != body_hash:
-            raise ApplicationError(
-                "This Idempotency-Key was used with a different body.", code="idempotency_key_mismatch", status_code=422,
-                fields={"Idempotency-Key": "already used with a different body"},
-            )
-        order_id = record["orderId"]
+    if idempotency_key is not None or order_id is not None:
+        order_id = idempotency.claimed_order_id(
+            new_order_id=identifiers.new_order_id(), client_order_id=order_id, idempotency_key=idempotency_key,
+            body_hash=idempotency.body_hash(items=items, total=total, currency=currency, shipping_address=shipping_address),
+            at=now,
+        )
+    else:
+        order_id = identifiers.new_order_id()
     country = (shipping_address or {}).get("country")
     event = new_event(
         ev.ORDER_CREATED,
@@ -61,14 +60,6 @@ def order_create(
         "version": 1, "appliedEvents": [],
     }
     return OrderCreation(order_id=order_id, created=repository.order_insert(document, [event]))
-
-
-def _body_hash(*, items: list[dict], total: Decimal, currency: str, shipping_address: dict | None) -> str:
-    canonical = json.dumps(
-        {"items": items, "total": f"{total:.2f}", "currency": currency, "shippingAddress": shipping_address},
-        sort_keys=True, separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def order_apply_event(*, event: Envelope) -> None:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import shutil
@@ -17,6 +19,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from django.conf import settings
 
 from ecom_project.messaging.groups import end_offset
+from ecom_project.supervision import free_port
 
 T = TypeVar("T")
 
@@ -101,3 +104,33 @@ def read_to_end(topic: str, *, keys: set[str] | None = None, timeout: float = 30
     finally:
         consumer.close()
     return found
+
+
+@contextmanager
+def running_pipeline(workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`manage.py runpipeline` (its own engines and SQLite, both in `workdir`) on a free port; yields
+    its URL once it says it is ready, and stops it with SIGTERM (killed if that hangs)."""
+    port = free_port()
+    full_env = {key: value for key, value in os.environ.items() if key not in {"KAFKA_BROKERS", "REDIS_URL", "MONGO_URL"}}
+    # DATA_DIR: engines of its own (local Kafka/FerretDB data), never those of a developer's `make run`.
+    full_env.update(PORT=str(port), HOST="127.0.0.1", SQLITE_PATH=str(workdir / "db.sqlite3"), LOG_LEVEL="WARNING",
+                    DATA_DIR=str(workdir / "data"))
+    full_env.update(env or {})
+    log_path = workdir / "runpipeline.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runpipeline"], cwd=settings.BASE_DIR, env=full_env,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            wait_until(lambda: b"pipeline ready" in log_path.read_bytes() or process.poll() is not None,
+                       timeout=120, message="runpipeline ready")
+            assert process.poll() is None, log_path.read_text()[-3000:]
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -159,3 +159,56 @@ def test_get_returns_the_order_document(api, post_order):
 @pytest.mark.parametrize("order_id", ["0" * 32, "not-an-id", "$where", "A" * 32, "0" * 33])
 def test_get_unknown_or_malformed_id_is_404(api, order_id):
     assert_error(api.get(f"/api/orders/{order_id}"), 404)
+
+
+CLIENT_ID = "3f2b8c1e-5a4d-4e7b-9c2a-1d0e6f7a8b9c"
+
+
+def test_client_chosen_order_id_names_the_order_and_its_events(api, post_order):
+    response = post_order({**GOOD_BODY, "orderId": CLIENT_ID.upper()})
+    assert response.status_code == 201, response.content
+    assert response.json() == {"orderId": CLIENT_ID}  # one spelling per UUID: canonical lowercase
+    [doc] = stored_orders()
+    assert doc["_id"] == CLIENT_ID and doc["outbox"][0]["key"] == CLIENT_ID
+    assert api.get(f"/api/orders/{CLIENT_ID}").json()["orderId"] == CLIENT_ID
+
+
+def test_client_order_id_repeat_with_the_same_body_is_200_and_creates_nothing(post_order):
+    first = post_order({**GOOD_BODY, "orderId": CLIENT_ID})
+    again = post_order({"orderId": CLIENT_ID, "total": 19.990, "items": [{"qty": 2, "sku": "SKU-1"}]})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == {"orderId": CLIENT_ID}
+    assert len(stored_orders()) == 1 and len(stored_orders()[0]["outbox"]) == 1
+
+
+def test_client_order_id_with_another_body_is_409_with_the_reason(post_order):
+    assert post_order({**GOOD_BODY, "orderId": CLIENT_ID}).status_code == 201
+    error = assert_error(post_order({**GOOD_BODY, "total": 20, "orderId": CLIENT_ID}), 409)
+    assert error["fields"] == {"orderId": "already used with a different body"}
+    [doc] = stored_orders()
+    assert doc["total"] == "19.99"
+
+
+@pytest.mark.parametrize("order_id", [
+    "not-a-uuid", "", 42, None, "3f2b8c1e5a4d4e7b9c2a1d0e6f7a8b9c", "{3f2b8c1e-5a4d-4e7b-9c2a-1d0e6f7a8b9c}",
+    "urn:uuid:3f2b8c1e-5a4d-4e7b-9c2a-1d0e6f7a8b9c", "3f2b8c1e-5a4d-4e7b-9c2a-1d0e6f7a8b9g",
+])
+def test_client_order_id_that_is_not_a_uuid_is_400_with_the_field(post_order, order_id):
+    error = assert_error(post_order({**GOOD_BODY, "orderId": order_id}), 400)
+    assert set(error["fields"]) == {"orderId"}
+    assert stored_orders() == []
+
+
+def test_client_order_id_with_an_idempotency_key_must_agree_with_it(post_order):
+    assert post_order({**GOOD_BODY, "orderId": CLIENT_ID}, key="k-3").status_code == 201
+    assert post_order({**GOOD_BODY, "orderId": CLIENT_ID}, key="k-3").json() == {"orderId": CLIENT_ID}
+    other = "0b5e8a52-6f0c-4d3e-8b1a-2c4d6e8f0a1b"
+    error = assert_error(post_order({**GOOD_BODY, "orderId": other}, key="k-3"), 422)
+    assert error["fields"] == {"Idempotency-Key": f"already used for order {CLIENT_ID}"}
+    assert [doc["_id"] for doc in stored_orders()] == [CLIENT_ID]
+
+
+def test_a_header_key_spelling_a_uuid_is_not_that_orders_claim(post_order):
+    by_header = post_order(GOOD_BODY, key=CLIENT_ID).json()["orderId"]
+    assert post_order({**GOOD_BODY, "orderId": CLIENT_ID}).status_code == 201
+    assert {doc["_id"] for doc in stored_orders()} == {by_header, CLIENT_ID}
