@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from ecom_project import config
+from ecom_project.events import saga
 from ecom_project.config import ConfigError, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +41,11 @@ try:
     SECRET_KEY = env_str("DJANGO_SECRET_KEY") or JWT_SECRET + "-django"
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
     SQLITE_PATH = env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+    # Stuck orders (DESIGN §7): how long each saga step may take, and how often the detector looks.
+    SAGA_STEP_TIMEOUT_S = config.step_timeouts("SAGA_STEP_TIMEOUT_S", env_str("SAGA_STEP_TIMEOUT_S"),
+                                               steps=saga.STEPS, default=60)
+    STUCK_SCAN_INTERVAL_S = env_int("STUCK_SCAN_INTERVAL_S", 15, minimum=1, maximum=3600)
+    BULK_ACTION_MAX_ORDERS = env_int("BULK_ACTION_MAX_ORDERS", 100, minimum=1, maximum=1000)
 except ConfigError as exc:  # one readable line, no traceback, non-zero exit
     print(f"configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2) from None

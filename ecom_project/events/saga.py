@@ -18,6 +18,7 @@ pages still offer refundPayment for it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 
 from ecom_project.events import registry as ev
 
@@ -117,3 +118,25 @@ def waiting_step(status: str, facts: Mapping[str, bool]) -> str | None:
     if status in TERMINAL:
         return None
     return COMPENSATION if is_cancelling(facts) else STEP_OF_STATUS[status]
+
+
+def overdue_step(*, status: str, facts: Mapping[str, bool], since: datetime, now: datetime,
+                 timeouts: Mapping[str, int]) -> str | None:
+    """The step the order is stuck on: it has waited for it since `since` (its last progress)
+    longer than the step's deadline. None when it is final or still in time."""
+    step = waiting_step(status, facts)
+    if step is None or (now - since).total_seconds() <= timeouts[step]:
+        return None
+    return step
+
+
+def stuck_cutoffs(*, now: datetime, timeouts: Mapping[str, int]) -> dict[str, datetime]:
+    """Per step, the last-progress time before which a waiting order is overdue (for store queries)."""
+    return {step: now - timedelta(seconds=seconds) for step, seconds in timeouts.items()}
+
+
+def waiting_statuses(step: str) -> tuple[str, ...]:
+    """The statuses in which an order may be waiting for `step`."""
+    if step == COMPENSATION:
+        return tuple(s for s in STATUSES if s not in TERMINAL)
+    return tuple(status for status, waited in STEP_OF_STATUS.items() if waited == step)

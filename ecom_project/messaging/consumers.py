@@ -21,6 +21,8 @@ class ConsumerSpec:
     outbox_collections: Callable[[], Sequence[Any]] = lambda: ()
     setup: Callable[[], None] | None = None
     group: str | None = field(default=None)
+    # Jobs the consumer's process runs beside it (objects with start()/stop(), e.g. a PeriodicTask).
+    periodic_tasks: Callable[[], Sequence[Any]] = lambda: ()
 
     @property
     def topics(self) -> list[str]:
