@@ -6,6 +6,7 @@ import binascii
 import json
 from typing import Any
 
+from ecom_project import order_directory
 from ecom_project.api_errors import ApplicationError
 from projections import domain, repository
 from projections.services import public_view
@@ -23,6 +24,16 @@ def order_projection_get(*, order_id: str) -> dict[str, Any]:
 def order_projection_find(*, order_id: str) -> dict[str, Any] | None:
     projection = repository.find(order_id)
     return public_view(projection) if projection else None
+
+
+def order_projection_follow(*, order_id: str) -> dict[str, Any] | None:
+    """Where a subscription (SSE, websocket) starts: the projection, or None when the orders app
+    accepted the order but the read model has not seen it yet (the subscriber waits for it).
+    404 only for ids nobody knows."""
+    projection = order_projection_find(order_id=order_id)
+    if projection is None and not order_directory.order_known(order_id):
+        raise ApplicationError(f"No order {order_id!r}.", code="not_found", status_code=404)
+    return projection
 
 
 def order_projection_list(*, status: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
