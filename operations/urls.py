@@ -10,6 +10,7 @@ app_name = "ops"
 urlpatterns = [
     path("api/auth/token", TokenObtainPairView.as_view(), name="token"),
     path("api/auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
+    path("api/admin/orders/bulk", api.OrderBulkApi.as_view(), name="api-orders-bulk"),
     path("api/admin/orders/<str:order_id>/retry", api.OrderRetryApi.as_view(), name="api-order-retry"),
     path("api/admin/orders/<str:order_id>/compensate", api.OrderCompensateApi.as_view(), name="api-order-compensate"),
     path("api/admin/dead-letters", api.DeadLetterListApi.as_view(), name="api-dead-letters"),
