@@ -25,6 +25,7 @@ urlpatterns = [
     path("ops/dead-letters/<str:dead_letter_id>/", pages.dead_letter_detail, name="dead-letter"),
     path("ops/consumers/", pages.consumer_list, name="consumers"),
     path("ops/orders/", order_pages.order_list, name="orders"),
+    path("ops/orders/bulk", order_pages.order_bulk, name="orders-bulk"),
     path("ops/orders/<str:order_id>/", order_pages.order_detail, name="order"),
     path("ops/orders/<str:order_id>/retry", order_pages.order_retry, name="order-retry"),
     path("ops/orders/<str:order_id>/compensate", order_pages.order_compensate, name="order-compensate"),
