@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files: /api/docs works offline
     "channels",
     "django_prometheus",
     "ecom_project",
@@ -154,6 +155,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Event-driven e-commerce order pipeline (orders, inventory, payments, shipping).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Messages a websocket may have queued before the layer drops more: a live feed of every order at

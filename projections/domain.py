@@ -8,7 +8,7 @@ OrderCreated failed in the projector still appears, as PENDING with its dead let
 """
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from ecom_project.events import registry as r
@@ -45,8 +45,11 @@ def saga_facts(timeline: list[dict[str, Any]]) -> dict[str, bool]:
 
 
 def event_time(envelope: Envelope) -> str:
+    return format_time(envelope.timestamp)
+
+
+def format_time(stamp: datetime) -> str:
     """RFC 3339 UTC with microseconds: fixed width, so strings sort in time order."""
-    stamp = envelope.timestamp
     stamp = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

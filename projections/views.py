@@ -8,6 +8,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
@@ -102,6 +103,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     counts = selectors.status_counts()
     context = {
         "status_counts": list(counts.items()),
-        "initial": {**first_page, "counts": counts, "statuses": list(domain.STATUSES)},
+        "stuck_count": selectors.stuck_count(),
+        # The deadlines let the page mark rows that become overdue while it is open (saga.overdue_step).
+        "initial": {**first_page, "counts": counts, "statuses": list(domain.STATUSES),
+                    "stepTimeouts": settings.SAGA_STEP_TIMEOUT_S},
     }
     return render(request, "dashboard/index.html", context)
