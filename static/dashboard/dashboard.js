@@ -109,7 +109,10 @@
     const tr = el("tr", "row");
     tr.dataset.orderId = id;
     tr.append(el("td", "mono id"), el("td", "status-cell"), el("td", "items"), el("td", "num total"), el("td", "time created"), el("td", "time updated"), el("td", "num age"));
-    tr.children[1].append(el("span", "badge"), el("span", "stuck-mark"));
+    const mark = el("span", "stuck-mark");
+    mark.hidden = true;
+    tr.dataset.stuck = "";
+    tr.children[1].append(el("span", "badge"), mark);
     return tr;
   }
   function fillRow(tr, p) {
@@ -127,13 +130,15 @@
     tr.dataset.status = p.status;
     tr.classList.toggle("selected", p.orderId === state.selected);
   }
-  function fillProgress(tr) {  // age and the stuck mark change with time alone
-    const p = tr.projection, stuck = overdueStep(p), mark = tr.children[1].lastChild;
-    tr.children[6].textContent = age(p.createdAt);
+  function fillProgress(tr) {  // age and the stuck mark change with time alone; write only what changed
+    const p = tr.projection, stuck = overdueStep(p) || "", ageCell = tr.children[6], text = age(p.createdAt);
+    if (ageCell.textContent !== text) ageCell.textContent = text;
+    if (tr.dataset.stuck === stuck) return;
+    tr.dataset.stuck = stuck;
+    const mark = tr.children[1].lastChild;
     mark.hidden = !stuck;
     mark.textContent = stuck ? "stuck: " + stuck : "";
     tr.classList.toggle("is-stuck", !!stuck);
-    if (p.deadLetters) tr.dataset.deadLetters = p.deadLetters;
   }
   setInterval(() => { for (const tr of state.rows.values()) fillProgress(tr); }, 5000);
   function flash(tr) {  // Web Animations: no forced layout, unlike restarting a CSS animation
