@@ -80,6 +80,12 @@ def filter_query(where: OrderFilter, *, now: datetime) -> dict:
     return {"$and": clauses} if clauses else {}
 
 
+def stuck_counts(*, now: datetime | None = None) -> dict[str, int]:
+    """Per step, the orders past its deadline now (read only; the detector also flags them)."""
+    cutoffs = saga.stuck_cutoffs(now=now or datetime.now(timezone.utc), timeouts=settings.SAGA_STEP_TIMEOUT_S)
+    return {step: repository.orders_count(waiting_query(step, before=cutoff)) for step, cutoff in cutoffs.items()}
+
+
 def waiting_query(step: str, *, before: datetime | None) -> dict:
     """Orders waiting for `step`, with no progress since `before` when given."""
     return repository.stuck_query(step=step, waiting_statuses=saga.waiting_statuses(step),

@@ -20,14 +20,13 @@ def stuck_orders_detect(*, now: datetime | None = None) -> dict[str, int]:
     """Per step, how many orders are stuck on it now; newly stuck ones are flagged and logged."""
     now = now or datetime.now(timezone.utc)
     cutoffs = saga.stuck_cutoffs(now=now, timeouts=settings.SAGA_STEP_TIMEOUT_S)
-    counts = {}
-    for step in saga.STEPS:
-        query = selectors.waiting_query(step, before=cutoffs[step])
-        newly = repository.orders_flag_stuck(query, step=step, at=now)
-        counts[step] = repository.orders_count(query)
-        ORDERS_STUCK.labels(step).set(counts[step])
-        if newly:
-            log.warning("orders stuck", extra={"step": step, "newlyStuck": newly, "stuck": counts[step],
+    newly = {step: repository.orders_flag_stuck(selectors.waiting_query(step, before=cutoff), step=step, at=now)
+             for step, cutoff in cutoffs.items()}
+    counts = selectors.stuck_counts(now=now)
+    for step, count in counts.items():
+        ORDERS_STUCK.labels(step).set(count)
+        if newly[step]:
+            log.warning("orders stuck", extra={"step": step, "newlyStuck": newly[step], "stuck": count,
                                                "deadlineSeconds": settings.SAGA_STEP_TIMEOUT_S[step]})
     return counts
 

@@ -29,6 +29,7 @@ def test_stuck_filter_and_age_column(staff_client):
     assert order_ids(page) == [stuck]
     assert b"2h 00m" in page.content and b'class="badge stuck"' in page.content
     assert set(order_ids(staff_client.get("/ops/orders/"))) == {stuck, fresh}
+    assert b'<td id="stuck-orders">1 past' in staff_client.get("/ops/").content
 
 
 def test_the_list_pages_by_cursor(staff_client):
