@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.operations.test_pages_browser import page  # noqa: F401  (fixture)
-from tests.support import ARTIFACTS, requires_chromium
+from tests.support import ARTIFACTS, chromium_page, requires_chromium
 
 pytestmark = [requires_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page():
+    with chromium_page() as page:
+        yield page
 
 
 def test_api_docs_render_without_the_network(live_server, page):

@@ -12,7 +12,6 @@ from orders.services import order_apply_event
 from tests.operations.conftest import stored_dead_letter
 from tests.operations.test_api import new_order
 from tests.operations.test_bulk import stale
-from tests.operations.test_pages import staff_client  # noqa: F401  (fixture)
 from tests.orders.test_services import authorized, reserved
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,6 @@ from orders import repository
 from orders.services import order_apply_event
 from tests.operations.conftest import stored_dead_letter
 from tests.operations.test_api import new_order
-from tests.operations.test_pages_browser import page  # noqa: F401  (fixture)
 from tests.orders.test_services import reserved
 from tests.support import ARTIFACTS, requires_chromium
 

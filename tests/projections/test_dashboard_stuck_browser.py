@@ -10,11 +10,16 @@ import pytest
 from ecom_project.events import registry as r
 from ecom_project.messaging.deadletters import build_dead_letter
 from projections import services
-from tests.operations.test_pages_browser import page  # noqa: F401  (fixture)
 from tests.projections.conftest import saga
-from tests.support import ARTIFACTS, requires_chromium
+from tests.support import ARTIFACTS, chromium_page, requires_chromium
 
 pytestmark = [requires_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page():
+    with chromium_page() as page:
+        yield page
 
 
 def test_a_dead_lettered_order_is_listed_stuck_and_its_timeline_marks_the_letter(live_server, page, order_id):

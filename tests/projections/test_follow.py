@@ -2,7 +2,6 @@
 app accepted but the read model has not seen yet wait for it; only unknown ids are 404/4404."""
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 from asgiref.sync import async_to_sync, sync_to_async
