@@ -56,6 +56,29 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
 
 
+def step_timeouts(name: str, raw: str, *, steps: tuple[str, ...], default: int) -> dict[str, int]:
+    """`60` (every step) or `inventory=30,payment=30,shipping=60,compensation=120` (others keep the
+    default): seconds each saga step may take before its order counts as stuck."""
+    timeouts = dict.fromkeys(steps, default)
+    raw = raw.strip()
+    if not raw:
+        return timeouts
+    if raw.isdigit():
+        return _positive_seconds(name, dict.fromkeys(steps, int(raw)))
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        step, _, seconds = part.partition("=")
+        if step.strip() not in timeouts or not seconds.strip().isdigit():
+            raise ConfigError(f"{name}={raw!r}: {part!r} is not step=seconds with a step of {', '.join(steps)}")
+        timeouts[step.strip()] = int(seconds)
+    return _positive_seconds(name, timeouts)
+
+
+def _positive_seconds(name: str, timeouts: dict[str, int]) -> dict[str, int]:
+    if any(not 1 <= seconds <= 86400 * 30 for seconds in timeouts.values()):
+        raise ConfigError(f"{name}: every step timeout must be between 1 and 2592000 seconds")
+    return timeouts
+
+
 def mongo_url(raw: str) -> str:
     """A mongodb:// URL, or "" (no store configured: the local one of `make run`, when it runs)."""
     if raw and urlparse(raw).scheme not in {"mongodb", "mongodb+srv"}:

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from ecom_project import config
+from ecom_project.events import saga
 from ecom_project.config import ConfigError, env_bool, env_float, env_int, env_list, env_str
 from ecom_project.engines import state as engines_state
 
@@ -55,6 +56,11 @@ try:
     CORS_ALLOWED_ORIGINS, CORS_ALLOW_ALL_ORIGINS = config.cors_origins(
         env_str("CORS_ALLOWED_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173"), debug=DEBUG,
     )
+    # Stuck orders (DESIGN §7): how long each saga step may take, and how often the detector looks.
+    SAGA_STEP_TIMEOUT_S = config.step_timeouts("SAGA_STEP_TIMEOUT_S", env_str("SAGA_STEP_TIMEOUT_S"),
+                                               steps=saga.STEPS, default=60)
+    STUCK_SCAN_INTERVAL_S = env_int("STUCK_SCAN_INTERVAL_S", 15, minimum=1, maximum=3600)
+    BULK_ACTION_MAX_ORDERS = env_int("BULK_ACTION_MAX_ORDERS", 100, minimum=1, maximum=1000)
 except ConfigError as exc:  # one readable line, no traceback, non-zero exit
     print(f"configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2) from None
@@ -90,6 +96,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files: /api/docs works offline
     "channels",
     "django_prometheus",
     "ecom_project",
@@ -175,6 +182,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "ecom_project.openapi.document_plain_views"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Messages a websocket may have queued before the layer drops more: a live feed of every order at

@@ -6,8 +6,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from operations import selectors, services
+from ecom_project.events.saga import STATUSES, STEPS
+from operations import bulk, selectors, services
 from operations.authentication import StaffJwtApi
+from orders.selectors import OrderFilter
 
 LETTER_SUMMARY_FIELDS = ("status", "originalTopic", "originalType", "originalEventId", "orderId", "consumer",
                          "error", "attempts", "failedAt")
@@ -47,6 +49,44 @@ class OrderCompensateApi(StaffJwtApi):
             order_id=order_id, action=data.validated_data["action"], requested_by=self.operator,
         )
         return Response({"eventId": event_id}, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderBulkApi(StaffJwtApi):
+    """Retry or compensate the orders a filter selects: a dry run (the default) lists what would be
+    done; at most BULK_ACTION_MAX_ORDERS per request; one audit entry per order."""
+
+    @extend_schema_serializer(component_name="OrderBulkFilter")
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=STATUSES, required=False)
+        step = serializers.ChoiceField(choices=STEPS, required=False, help_text="the step the order waits for")
+        stuck = serializers.BooleanField(required=False, default=False, help_text="only orders past the step's deadline")
+        olderThanSeconds = serializers.IntegerField(required=False, min_value=1)  # noqa: N815
+        errorContains = serializers.CharField(required=False, max_length=200)  # noqa: N815
+
+    @extend_schema_serializer(component_name="OrderBulkInput")
+    class InputSerializer(serializers.Serializer):
+        filter = serializers.DictField(required=False, default=dict)
+        action = serializers.ChoiceField(choices=bulk.BULK_ACTIONS)
+        step = serializers.ChoiceField(choices=services.STEPS, required=False,
+                                       help_text="retry only; default: the step each order waits for")
+        dryRun = serializers.BooleanField(required=False, default=True)  # noqa: N815
+        limit = serializers.IntegerField(required=False, min_value=1)
+
+    @extend_schema(request=InputSerializer, responses=OpenApiTypes.OBJECT, operation_id="admin_orders_bulk")
+    def post(self, request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        given = data.validated_data
+        where = self.FilterSerializer(data=given["filter"])
+        where.is_valid(raise_exception=True)
+        w = where.validated_data
+        answer = bulk.orders_bulk_action(
+            where=OrderFilter(status=w.get("status"), step=w.get("step"), stuck=w["stuck"],
+                              older_than_s=w.get("olderThanSeconds"), error=w.get("errorContains")),
+            action=given["action"], step=given.get("step"), dry_run=given["dryRun"], limit=given.get("limit"),
+            requested_by=self.operator,
+        )
+        return Response(answer, status=status.HTTP_200_OK if given["dryRun"] else status.HTTP_202_ACCEPTED)
 
 
 class DeadLetterListApi(StaffJwtApi):

@@ -1,9 +1,13 @@
 """Forms of the operator pages (CSRF-protected by the middleware; validated here)."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 
+from ecom_project.events import saga
 from operations.services import ACTIONS, STEPS
+from orders.selectors import OrderFilter
 
 
 class DeadLetterReplayForm(forms.Form):
@@ -30,6 +34,40 @@ class StockAdjustForm(forms.Form):
 class OrderRetryForm(forms.Form):
     step = forms.ChoiceField(choices=[(s, s) for s in STEPS])
 
+    def __init__(self, *args, steps: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if steps is not None:  # on the page: only the steps the order's state allows
+            self.fields["step"].choices = [(s, s) for s in steps]
+
 
 class OrderCompensateForm(forms.Form):
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+
+    def __init__(self, *args, actions: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if actions is not None:
+            self.fields["action"].choices = [(a, a) for a in actions]
+
+
+class OrderFilterForm(forms.Form):
+    """The /ops/ orders list's filter, also what its bulk action applies to."""
+
+    STATUSES = saga.STATUSES
+    STEPS = saga.STEPS
+    status = forms.ChoiceField(choices=[("", "any")] + [(s, s) for s in saga.STATUSES], required=False)
+    step = forms.ChoiceField(choices=[("", "any")] + [(s, s) for s in saga.STEPS], required=False)
+    stuck = forms.BooleanField(required=False)
+    older_than_min = forms.IntegerField(required=False, min_value=1, max_value=525600, label="Older than (minutes)")
+    error = forms.CharField(required=False, max_length=200, label="Error contains")
+    cursor = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+    def order_filter(self) -> OrderFilter:
+        data = self.cleaned_data
+        minutes = data.get("older_than_min")
+        return OrderFilter(status=data.get("status") or None, step=data.get("step") or None, stuck=bool(data.get("stuck")),
+                           older_than_s=minutes * 60 if minutes else None, error=data.get("error") or None)
+
+    def query_without_cursor(self) -> str:
+        """The filter as a query string, for links that keep it (paging, the status filter)."""
+        given = {k: v for k, v in (self.data or {}).items() if k in self.fields and k != "cursor" and v}
+        return urlencode(given)

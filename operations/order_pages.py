@@ -1,4 +1,5 @@
-"""Operator pages for orders (list, detail with timeline, retry/compensate) and stock levels."""
+"""Operator pages for orders (list with filters, age, stuck orders and bulk actions; detail with
+timeline, dead letters and the actions the order's state allows) and stock levels."""
 from __future__ import annotations
 
 from django.contrib import messages
@@ -8,25 +9,31 @@ from django.views.decorators.http import require_POST
 
 from ecom_project.api_errors import ApplicationError
 from inventory.selectors import stock_list as stock_select
-from operations import services
-from operations.forms import OrderCompensateForm, OrderRetryForm, StockAdjustForm
+from operations import bulk, selectors, services
+from operations.forms import OrderCompensateForm, OrderFilterForm, OrderRetryForm, StockAdjustForm
 from operations.pages import page, staff_required
 from operations.repository import audit_entries
-from orders.domain import STATUSES as ORDER_STATUSES
-from orders.selectors import order_get
-from orders.selectors import order_list as orders_select
+from orders.selectors import order_get, order_search
 from projections.selectors import order_projection_find
-
 
 
 @staff_required
 def order_list(request: HttpRequest) -> HttpResponse:
     search = (request.GET.get("q") or "").strip()
-    status = request.GET.get("status") or None
     if search:
         return redirect("ops:order", order_id=search)
-    orders = orders_select(status=status if status in ORDER_STATUSES else None, limit=100)
-    return page(request, "ops/order_list.html", "Orders", orders=orders, statuses=ORDER_STATUSES, selected_status=status)
+    form = OrderFilterForm(request.GET)
+    orders, next_cursor = [], None
+    if form.is_valid():
+        try:
+            orders, next_cursor = order_search(where=form.order_filter(), limit=50, cursor=form.cleaned_data["cursor"] or None)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+    return page(request, "ops/order_list.html", "Orders", orders=orders, form=form, next_cursor=next_cursor,
+                filters=form.cleaned_data if form.is_valid() else {}, query=form.query_without_cursor(),
+                statuses=OrderFilterForm.STATUSES, steps=OrderFilterForm.STEPS, actions=bulk.BULK_ACTIONS)
 
 
 @staff_required
@@ -36,9 +43,14 @@ def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
     except ApplicationError as exc:
         return page(request, "ops/not_found.html", "Not found", message=exc.message, status=404)
     projection = order_projection_find(order_id=order_id)  # None until the read model has seen the order
-    timeline = projection.get("timeline", []) if projection else []
-    return page(request, "ops/order_detail.html", f"Order {order_id}", order=order, timeline=timeline,
-                retry_form=OrderRetryForm(), compensate_form=OrderCompensateForm(),
+    letters, _ = selectors.dead_letter_list(order_id=order_id, limit=selectors.MAX_LIMIT)
+    allowed = bulk.allowed_actions(order)
+    return page(request, "ops/order_detail.html", f"Order {order_id}", order=order,
+                timeline=projection.get("timeline", []) if projection else [],
+                letters=[{**letter, "id": letter["_id"]} for letter in letters],
+                allowed=allowed, fitting_retry=order["waitingStep"] if order["waitingStep"] in allowed["retry"] else None,
+                retry_form=OrderRetryForm(steps=allowed["retry"], initial={"step": order["waitingStep"]}),
+                compensate_form=OrderCompensateForm(actions=allowed["compensate"]),
                 audit=audit_entries(target=f"order:{order_id}", limit=20))
 
 
@@ -69,6 +81,27 @@ def order_compensate(request: HttpRequest, order_id: str) -> HttpResponse:
     who = request.user.get_username()
     return _order_action(request, order_id, OrderCompensateForm, lambda data: services.admin_order_compensate(
         order_id=order_id, action=data["action"], requested_by=who))
+
+
+@staff_required
+@require_POST
+def order_bulk(request: HttpRequest) -> HttpResponse:
+    """The bulk action on the list's filter: a dry run first; its page offers to run it for real."""
+    form = OrderFilterForm(request.POST)
+    action = request.POST.get("action", "")
+    dry_run = request.POST.get("confirm") != "1"
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("ops:orders")
+    try:
+        outcome = bulk.orders_bulk_action(where=form.order_filter(), action=action, dry_run=dry_run,
+                                          requested_by=request.user.get_username())
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("ops:orders")
+    title = f"Bulk {action}: {'dry run' if dry_run else 'done'}"
+    return page(request, "ops/order_bulk.html", title, outcome=outcome, filter_fields=form.cleaned_data,
+                query=form.query_without_cursor())
 
 
 @staff_required

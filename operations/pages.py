@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ecom_project.api_errors import ApplicationError
 from operations import selectors, services
 from operations.forms import DeadLetterReplayForm
+from orders.selectors import stuck_counts
 
 staff_required: Callable = user_passes_test(lambda user: user.is_active and user.is_staff)
 SITE = {"site_header": "Order pipeline operations", "site_title": "Operations"}
@@ -44,7 +45,7 @@ class OpsLoginView(LoginView):
 def index(request: HttpRequest) -> HttpResponse:
     pending, _ = selectors.dead_letter_list(status="pending", limit=selectors.MAX_LIMIT)
     return page(request, "ops/index.html", "Operations", pending_dead_letters=len(pending),
-                consumers=selectors.consumer_overview(with_lag=False))
+                stuck_orders=sum(stuck_counts().values()), consumers=selectors.consumer_overview(with_lag=False))
 
 
 @staff_required

@@ -30,6 +30,7 @@ def idempotency_keys() -> Any:
 def ensure_indexes() -> None:
     ensure_index(orders(), [("status", ASCENDING), ("createdAt", DESCENDING)], name="status_createdAt")
     ensure_index(orders(), [("createdAt", DESCENDING)], name="createdAt")
+    ensure_index(orders(), [("status", ASCENDING), ("updatedAt", ASCENDING)], name="status_updatedAt")  # stuck orders
 
 
 def order_insert(document: dict, events: Sequence[Envelope]) -> bool:
@@ -53,14 +54,40 @@ def order_update(
     )
 
 
-def orders_find(*, status: str | None, limit: int, created_before: datetime | None) -> list[dict]:
-    query: dict = {}
-    if status:
-        query["status"] = status
-    if created_before:
-        query["createdAt"] = {"$lt": created_before}
-    cursor = orders().find(query, {"outbox": 0, "outboxLease": 0, "appliedEvents": 0})
+LIST_FIELDS = {"outbox": 0, "outboxLease": 0, "appliedEvents": 0, "statusHistory": 0}
+
+
+def orders_find(*, query: dict, limit: int, after: tuple[datetime, str] | None = None) -> list[dict]:
+    """Newest first; `after` is the (createdAt, _id) of the last row of the previous page."""
+    clauses = [query] if query else []
+    if after:
+        created, order_id = after
+        clauses.append({"$or": [{"createdAt": {"$lt": created}}, {"createdAt": created, "_id": {"$lt": order_id}}]})
+    cursor = orders().find({"$and": clauses} if clauses else {}, LIST_FIELDS)
     return list(cursor.sort([("createdAt", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+
+
+def stuck_query(*, step: str, waiting_statuses: Sequence[str], cancelling_facts: Sequence[str],
+                before: datetime | None) -> dict:
+    """Orders waiting for `step` (with no progress since `before`, when given): the saga rule's
+    waiting_step as a query on the status_updatedAt index."""
+    cancelling = [{f"facts.{fact}": True} for fact in cancelling_facts]
+    query: dict = {"status": {"$in": list(waiting_statuses)}}
+    if before is not None:
+        query["updatedAt"] = {"$lt": before}
+    if step == "compensation":
+        return {**query, "$or": cancelling}
+    return {**query, **{f"facts.{fact}": {"$ne": True} for fact in cancelling_facts}}
+
+
+def orders_count(query: dict) -> int:
+    return orders().count_documents(query)
+
+
+def orders_flag_stuck(query: dict, *, step: str, at: datetime) -> int:
+    """Mark matching orders stuck on `step` (not a versioned change: it decides nothing, any event
+    application or operator request clears it); returns how many were newly marked."""
+    return orders().update_many({**query, "stuckStep": {"$ne": step}}, {"$set": {"stuckStep": step, "stuckSince": at}}).modified_count
 
 
 def idempotency_key_claim(*, key: str, body_hash: str, order_id: str, at: datetime) -> dict:

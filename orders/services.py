@@ -74,7 +74,7 @@ def order_apply_event(*, event: Envelope) -> None:
     facts = domain.with_event_fact(order.get("facts", {}), event.type)
     status = domain.next_status(order["status"], facts)
     now = datetime.now(timezone.utc)
-    update: dict = {"$set": {"facts": facts, "status": status, "updatedAt": now}}
+    update: dict = {"$set": {"facts": facts, "status": status, "updatedAt": now, "stuckStep": None}}
     if status != order["status"]:
         update["$push"] = {"statusHistory": {"status": status, "at": now, "eventId": event_id}}
     if event.type in domain.FAILURE_OF_EVENT and not order.get("failure"):
@@ -138,7 +138,8 @@ def _operator_request(*, order_id: str, kind: str, detail: dict, requested_by: s
                                    fields={"reason": refusal, "status": order["status"]})
         now = datetime.now(timezone.utc)
         request = {"kind": kind, **detail, "requestedBy": requested_by, "at": now, "eventId": str(event.event_id)}
-        update = {"$set": {"updatedAt": now, **(facts_set or {})}, "$push": {"operatorRequests": request}}
+        # A request restarts the step's clock, so the order is no longer flagged stuck.
+        update = {"$set": {"updatedAt": now, "stuckStep": None, **(facts_set or {})}, "$push": {"operatorRequests": request}}
         if repository.order_update(order_id=order_id, version=order["version"], update=update, events=[event]):
             return str(event.event_id)
     raise ApplicationError("The order changed concurrently; try again.", code="conflict", status_code=409)

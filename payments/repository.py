@@ -10,7 +10,7 @@ import pymongo
 
 from ecom_project.events.envelope import Envelope
 from ecom_project.messaging.outbox import update_with_events
-from ecom_project.mongo import get_db
+from ecom_project.mongo import ensure_index, get_db
 
 _INTERNAL_FIELDS = {"outbox": 0, "outboxLease": 0, "appliedEvents": 0}
 
@@ -20,8 +20,8 @@ def payments() -> Any:
 
 
 def ensure_indexes() -> None:
-    payments().create_index([("status", pymongo.ASCENDING), ("createdAt", pymongo.DESCENDING)])
-    payments().create_index([("createdAt", pymongo.DESCENDING)])
+    ensure_index(payments(), [("status", pymongo.ASCENDING), ("createdAt", pymongo.DESCENDING)])
+    ensure_index(payments(), [("createdAt", pymongo.DESCENDING)])
 
 
 @lru_cache(maxsize=1)

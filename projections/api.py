@@ -30,6 +30,10 @@ class ProjectionSerializer(serializers.Serializer):
     currency = serializers.CharField(allow_null=True)
     createdAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
     updatedAt = serializers.DateTimeField()  # noqa: N815
+    progressAt = serializers.DateTimeField(help_text="when the saga last moved (dead letters are not progress)")  # noqa: N815
+    waitingStep = serializers.CharField(allow_null=True)  # noqa: N815
+    overdueStep = serializers.CharField(allow_null=True, help_text="the step past its deadline, if any")  # noqa: N815
+    deadLetters = serializers.IntegerField()  # noqa: N815
     timeline = TimelineEntrySerializer(many=True)
 
 
@@ -38,6 +42,7 @@ class OrderProjectionListApi(APIView):
         status = serializers.CharField(required=False, allow_blank=True)
         limit = serializers.CharField(required=False, default="50")
         cursor = serializers.CharField(required=False, allow_blank=True)
+        stuck = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(
         operation_id="read_orders_list",
@@ -45,6 +50,7 @@ class OrderProjectionListApi(APIView):
             OpenApiParameter("status", str, description="only orders in this status"),
             OpenApiParameter("limit", int, description="1-200, default 50"),
             OpenApiParameter("cursor", str, description="nextCursor of the previous page"),
+            OpenApiParameter("stuck", bool, description="only orders whose current step is past its deadline"),
         ],
         responses=inline_serializer("ProjectionPage", {
             "items": ProjectionSerializer(many=True), "nextCursor": serializers.CharField(allow_null=True),
@@ -56,6 +62,7 @@ class OrderProjectionListApi(APIView):
         data = params.validated_data
         page = selectors.order_projection_list(
             status=data.get("status") or None, limit=_limit(data["limit"]), cursor=data.get("cursor") or None,
+            stuck=data["stuck"],
         )
         return Response(page)
 

@@ -1,16 +1,20 @@
 """The order read model as a pure fold over events: no I/O, so any arrival order can be unit-tested.
 
-Status is derived from the *set* of event types seen, never from the last one, so the
-same events in any order (or twice) give the same projection and a late event cannot
-move an order backwards.
+Status comes from the kernel's one saga rule (ecom_project/events/saga.py), the one the
+orders app uses: the facts are those the event types seen state, folded with the stored
+status, so a late event cannot move an order backwards and a duplicate changes nothing.
+Dead letters about the order are timeline entries too (kind "deadLetter"): an order whose
+OrderCreated failed in the projector still appears, as PENDING with its dead letters.
 """
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from ecom_project.events import registry as r
-from ecom_project.events.envelope import Envelope, payload_of
+from ecom_project.events import saga
+from ecom_project.events.envelope import Envelope
+from projections.timeline_text import describe
 
 from ecom_project.events.saga import (  # noqa: F401  (the statuses are part of this module's vocabulary)
     CANCELLED,
@@ -31,54 +35,43 @@ OPERATOR_ACTIONS = frozenset({r.RETRY_REQUESTED, r.COMPENSATION_REQUESTED})
 SAGA_ORDER = {t: i for i, t in enumerate([
     r.ORDER_CREATED, r.INVENTORY_RESERVED, r.INVENTORY_FAILED, r.PAYMENT_AUTHORIZED, r.PAYMENT_FAILED,
     r.ORDER_SHIPPED, r.SHIPPING_FAILED, r.PAYMENT_REFUNDED, r.INVENTORY_RELEASED,
-    r.RETRY_REQUESTED, r.COMPENSATION_REQUESTED,
+    r.RETRY_REQUESTED, r.COMPENSATION_REQUESTED, r.DEAD_LETTER,
 ])}
 # Where the order details may come from, best first: the order itself, then events that repeat them.
 DETAIL_SOURCES = (r.ORDER_CREATED, r.INVENTORY_RESERVED, r.RETRY_REQUESTED)
 
 
-def derive_status(seen: set[str] | frozenset[str]) -> str:
-    if r.ORDER_SHIPPED in seen:
-        return SHIPPED
-    if cancelled(seen):
-        return CANCELLED
-    if r.PAYMENT_AUTHORIZED in seen:
-        return PAYMENT_AUTHORIZED
-    if r.INVENTORY_RESERVED in seen:
-        return INVENTORY_RESERVED
-    if r.INVENTORY_FAILED in seen:
-        return REJECTED
-    return PENDING
-
-
-def cancelled(seen: set[str] | frozenset[str]) -> bool:
-    """Every compensation the failure needs has been seen."""
-    released = r.INVENTORY_RELEASED in seen
-    if r.SHIPPING_FAILED in seen:
-        return released and r.PAYMENT_REFUNDED in seen
-    return r.PAYMENT_FAILED in seen and released
-
-
-def compensating(seen: set[str] | frozenset[str], status: str) -> bool:
-    """A step failed after something was reserved or charged, and the undo is not complete yet."""
-    return status not in TERMINAL_STATUSES and bool(seen & {r.PAYMENT_FAILED, r.SHIPPING_FAILED})
+def saga_facts(timeline: list[dict[str, Any]]) -> dict[str, bool]:
+    return saga.facts_of(entry["type"] for entry in timeline)
 
 
 def event_time(envelope: Envelope) -> str:
+    return format_time(envelope.timestamp)
+
+
+def format_time(stamp: datetime) -> str:
     """RFC 3339 UTC with microseconds: fixed width, so strings sort in time order."""
-    stamp = envelope.timestamp
     stamp = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def timeline_entry(envelope: Envelope) -> dict[str, Any]:
-    return {
+    entry = {
         "type": envelope.type,
         "eventId": str(envelope.event_id),
         "at": event_time(envelope),
         "detail": describe(envelope),
         "kind": entry_kind(envelope.type),
     }
+    if envelope.type == r.DEAD_LETTER and envelope.headers.get("deadLetterId"):
+        entry["deadLetterId"] = envelope.headers["deadLetterId"]
+    return entry
+
+
+def is_projected(envelope: Envelope) -> bool:
+    """A dead letter is projected only when it names a decoded event: undecodable input carries a
+    guessed key, which must not create orders nobody placed."""
+    return envelope.type != r.DEAD_LETTER or bool(envelope.payload.get("originalType") and envelope.payload.get("orderId"))
 
 
 def entry_kind(event_type: str) -> str:
@@ -88,37 +81,9 @@ def entry_kind(event_type: str) -> str:
         return "compensation"
     if event_type in OPERATOR_ACTIONS:
         return "operator"
+    if event_type == r.DEAD_LETTER:
+        return "deadLetter"
     return "ok"
-
-
-def describe(envelope: Envelope) -> str:
-    p = payload_of(envelope)
-    t = envelope.type
-    lines = lambda items: ", ".join(f"{line.qty}× {line.sku}" for line in items)  # noqa: E731
-    if t == r.ORDER_CREATED:
-        return f"{lines(p.items)} for {p.total:.2f} {p.currency}" + (f", ship to {p.shipping_country}" if p.shipping_country else "")
-    if t == r.INVENTORY_RESERVED:
-        return f"reserved {lines(p.items)}"
-    if t == r.INVENTORY_FAILED:
-        short = ", ".join(f"{s.sku} {s.available}/{s.requested}" for s in p.shortages)
-        return p.reason + (f" (short: {short})" if short else "")
-    if t == r.INVENTORY_RELEASED:
-        return f"released {lines(p.items) or 'reservation'}: {p.reason}"
-    if t == r.PAYMENT_AUTHORIZED:
-        return f"authorised {p.amount:.2f} {p.currency} (payment {p.payment_id})"
-    if t == r.PAYMENT_FAILED:
-        return f"declined {p.amount:.2f} {p.currency}: {p.reason}"
-    if t == r.PAYMENT_REFUNDED:
-        return f"refunded {p.amount:.2f} {p.currency}: {p.reason}"
-    if t == r.ORDER_SHIPPED:
-        return f"{p.carrier} tracking {p.tracking_number}"
-    if t == r.SHIPPING_FAILED:
-        return p.reason
-    if t == r.RETRY_REQUESTED:
-        return f"retry of {p.step} requested by {p.requested_by}"
-    if t == r.COMPENSATION_REQUESTED:
-        return f"{p.action} requested by {p.requested_by}"
-    return t
 
 
 def order_details(envelope: Envelope) -> dict[str, Any] | None:
@@ -136,21 +101,26 @@ def sort_key(entry: dict[str, Any]) -> tuple:
 
 def apply_event(current: dict[str, Any] | None, envelope: Envelope) -> dict[str, Any] | None:
     """The projection after `envelope`, or None when this event is already in it."""
+    if not is_projected(envelope):
+        return None
     current = current or {"orderId": envelope.key, "timeline": [], "revision": 0, "detailsFrom": None}
     event_id = str(envelope.event_id)
     if any(entry["eventId"] == event_id for entry in current["timeline"]):
         return None
     timeline = sorted([*current["timeline"], timeline_entry(envelope)], key=sort_key)
-    seen = frozenset(entry["type"] for entry in timeline)
-    status = derive_status(seen)
+    facts = saga_facts(timeline)
+    status = saga.next_status(current.get("status"), facts)
     projection = {
         **current,
         "timeline": timeline,
         "status": status,
-        "compensating": compensating(seen, status),
+        "compensating": saga.compensating(status, facts),
+        "waitingStep": saga.waiting_step(status, facts),
+        "deadLetters": sum(1 for entry in timeline if entry["type"] == r.DEAD_LETTER),
         "terminal": status in TERMINAL_STATUSES,
         "createdAt": _created_at(timeline),
         "updatedAt": timeline[-1]["at"],
+        "progressAt": _progress_at(timeline),
         "revision": current["revision"] + 1,
     }
     return _with_details(projection, envelope)
@@ -159,6 +129,12 @@ def apply_event(current: dict[str, Any] | None, envelope: Envelope) -> dict[str,
 def _created_at(timeline: list[dict[str, Any]]) -> str:
     created = [e["at"] for e in timeline if e["type"] == r.ORDER_CREATED]
     return created[0] if created else timeline[0]["at"]
+
+
+def _progress_at(timeline: list[dict[str, Any]]) -> str:
+    """When the saga last moved: a dead letter is not progress (the stuck-order clock keeps running)."""
+    moved = [e["at"] for e in timeline if e["type"] != r.DEAD_LETTER]
+    return moved[-1] if moved else timeline[0]["at"]
 
 
 def _with_details(projection: dict[str, Any], envelope: Envelope) -> dict[str, Any]:

@@ -21,6 +21,7 @@ def ensure_indexes(collection: Any | None = None) -> None:
     collection = collection if collection is not None else projections()
     ensure_index(collection, NEWEST_FIRST, name="newest_first")
     ensure_index(collection, [("status", ASCENDING), *NEWEST_FIRST], name="status_newest_first")
+    ensure_index(collection, [("status", ASCENDING), ("progressAt", ASCENDING)], name="status_progressAt")  # stuck orders
 
 
 def find(order_id: str, *, collection: Any | None = None) -> dict[str, Any] | None:
@@ -44,13 +45,33 @@ def save_if_unchanged(projection: dict[str, Any], *, previous_revision: int, col
     return result.matched_count == 1
 
 
-def page(*, status: str | None, after: tuple[str, str] | None, limit: int) -> list[dict[str, Any]]:
+StuckBefore = dict[str, tuple[tuple[str, ...], str]]
+
+
+def page(*, status: str | None, after: tuple[str, str] | None, limit: int,
+         stuck_before: StuckBefore | None = None) -> list[dict[str, Any]]:
     """Newest first; `after` is the (createdAt, orderId) of the last row of the previous page."""
-    query: dict[str, Any] = {"status": status} if status else {}
+    query = _query(status=status, after=after, stuck_before=stuck_before)
+    return list(projections().find(query).sort(NEWEST_FIRST).limit(limit))
+
+
+def count_stuck(stuck_before: StuckBefore) -> int:
+    return projections().count_documents(_query(status=None, after=None, stuck_before=stuck_before))
+
+
+def _query(*, status: str | None, after: tuple[str, str] | None, stuck_before: StuckBefore | None) -> dict[str, Any]:
+    """`stuck_before`: step -> (statuses waiting for it, RFC 3339 time): only orders waiting for a
+    step with no progress since that time."""
+    clauses: list[dict[str, Any]] = [{"status": status}] if status else []
     if after:
         created, order_id = after
-        query["$or"] = [{"createdAt": {"$lt": created}}, {"createdAt": created, "_id": {"$lt": order_id}}]
-    return list(projections().find(query).sort(NEWEST_FIRST).limit(limit))
+        clauses.append({"$or": [{"createdAt": {"$lt": created}}, {"createdAt": created, "_id": {"$lt": order_id}}]})
+    if stuck_before:
+        clauses.append({"$or": [
+            {"status": {"$in": list(statuses)}, "compensating": step == "compensation", "progressAt": {"$lt": before}}
+            for step, (statuses, before) in stuck_before.items()
+        ]})
+    return {"$and": clauses} if clauses else {}
 
 
 def count_by_status() -> dict[str, int]:

@@ -4,9 +4,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime, timezone
 from typing import Any
 
+from django.conf import settings
+
+from ecom_project import order_directory
 from ecom_project.api_errors import ApplicationError
+from ecom_project.events import saga
 from projections import domain, repository
 from projections.services import public_view
 
@@ -17,7 +22,7 @@ def order_projection_get(*, order_id: str) -> dict[str, Any]:
     projection = repository.find(order_id)
     if projection is None:
         raise ApplicationError(f"No order {order_id!r} in the read model.", code="not_found", status_code=404)
-    return public_view(projection)
+    return with_overdue(public_view(projection), now=datetime.now(timezone.utc))
 
 
 def order_projection_find(*, order_id: str) -> dict[str, Any] | None:
@@ -25,19 +30,54 @@ def order_projection_find(*, order_id: str) -> dict[str, Any] | None:
     return public_view(projection) if projection else None
 
 
-def order_projection_list(*, status: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
-    """A page of projections, newest first, and the opaque cursor of the next page (None at the end)."""
+def order_projection_follow(*, order_id: str) -> dict[str, Any] | None:
+    """Where a subscription (SSE, websocket) starts: the projection, or None when the orders app
+    accepted the order but the read model has not seen it yet (the subscriber waits for it).
+    404 only for ids nobody knows."""
+    projection = order_projection_find(order_id=order_id)
+    if projection is None and not order_directory.order_known(order_id):
+        raise ApplicationError(f"No order {order_id!r}.", code="not_found", status_code=404)
+    return projection
+
+
+def order_projection_list(*, status: str | None, limit: int, cursor: str | None, stuck: bool = False) -> dict[str, Any]:
+    """A page of projections, newest first, and the opaque cursor of the next page (None at the end).
+    `stuck`: only orders whose current step is past its deadline (SAGA_STEP_TIMEOUT_S)."""
     if status and not domain.is_valid_status(status):
         raise ApplicationError(
             f"Unknown status {status!r}.", fields={"status": f"one of {', '.join(domain.STATUSES)}"},
         )
     if not 1 <= limit <= MAX_LIMIT:
         raise ApplicationError(f"limit must be between 1 and {MAX_LIMIT}.", fields={"limit": f"1..{MAX_LIMIT}"})
-    rows = repository.page(status=status or None, after=decode_cursor(cursor) if cursor else None, limit=limit + 1)
+    now = datetime.now(timezone.utc)
+    stuck_before = _stuck_before(now) if stuck else None
+    rows = repository.page(status=status or None, after=decode_cursor(cursor) if cursor else None, limit=limit + 1,
+                           stuck_before=stuck_before)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]) if more and rows else None
-    return {"results": [public_view(row) for row in rows], "nextCursor": next_cursor}
+    return {"results": [with_overdue(public_view(row), now=now) for row in rows], "nextCursor": next_cursor}
+
+
+def with_overdue(projection: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """The projection with the step it is stuck on (None when in time), by the kernel's saga rule."""
+    since = projection.get("progressAt") or projection.get("updatedAt")
+    if not since or not projection.get("waitingStep"):
+        return {**projection, "overdueStep": None}
+    facts = saga.facts_of(entry["type"] for entry in projection["timeline"])
+    overdue = saga.overdue_step(status=projection["status"], facts=facts, since=datetime.fromisoformat(since.replace("Z", "+00:00")),
+                                now=now, timeouts=settings.SAGA_STEP_TIMEOUT_S)
+    return {**projection, "overdueStep": overdue}
+
+
+def stuck_count() -> int:
+    """Orders past their step's deadline in the read model (the dashboard's STUCK chip)."""
+    return repository.count_stuck(_stuck_before(datetime.now(timezone.utc)))
+
+
+def _stuck_before(now: datetime) -> repository.StuckBefore:
+    cutoffs = saga.stuck_cutoffs(now=now, timeouts=settings.SAGA_STEP_TIMEOUT_S)
+    return {step: (saga.waiting_statuses(step), domain.format_time(cutoff)) for step, cutoff in cutoffs.items()}
 
 
 def status_counts() -> dict[str, int]:

@@ -8,19 +8,23 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
-from ecom_project.api_errors import error_response
+from ecom_project.api_errors import ApplicationError, error_response
 from projections import domain, selectors
 from projections.services import order_group
 
 KEEPALIVE_SECONDS = 15.0
+WAITING_POLL_SECONDS = 1.0
 DASHBOARD_FIRST_PAGE = 200
 
 
 async def order_stream(request: HttpRequest, order_id: str) -> HttpResponse:
-    """The projection now, then each change; ends after a terminal status.
+    """The projection now, then each change; ends after a terminal status. For an order the
+    orders app accepted but the read model has not seen yet, it waits for the projection
+    (keep-alives meanwhile); 404 only for ids nobody knows.
 
     It joins the order's channel-layer group *before* reading the store, so no change
     can slip between the snapshot and the subscription. On a client disconnect Django
@@ -30,15 +34,15 @@ async def order_stream(request: HttpRequest, order_id: str) -> HttpResponse:
     group = order_group(order_id)
     await layer.group_add(group, channel)
     try:
-        projection = await sync_to_async(selectors.order_projection_find)(order_id=order_id)
+        projection = await sync_to_async(selectors.order_projection_follow)(order_id=order_id)
+    except ApplicationError as exc:
+        await layer.group_discard(group, channel)
+        return error_response(exc.code, exc.message, exc.status_code)
     except BaseException:
         await layer.group_discard(group, channel)
         raise
-    if projection is None:
-        await layer.group_discard(group, channel)
-        return error_response("not_found", f"No order {order_id!r} in the read model.", 404)
     response = StreamingHttpResponse(
-        _stream_events(layer=layer, group=group, channel=channel, first=projection),
+        _stream_events(layer=layer, group=group, channel=channel, order_id=order_id, first=projection),
         content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
@@ -46,8 +50,15 @@ async def order_stream(request: HttpRequest, order_id: str) -> HttpResponse:
     return response
 
 
-async def _stream_events(*, layer: Any, group: str, channel: str, first: dict[str, Any]) -> AsyncIterator[str]:
+async def _stream_events(*, layer: Any, group: str, channel: str, order_id: str,
+                         first: dict[str, Any] | None) -> AsyncIterator[str]:
     try:
+        if first is None:
+            yield ": waiting for the read model\n\n"  # headers out now: the client knows the order exists
+            while first is None:
+                first = await _first_projection(layer=layer, channel=channel, order_id=order_id)
+                if first is None:
+                    yield ": keep-alive\n\n"
         yield sse_frame(first)
         revision = first["revision"]
         terminal = first["terminal"]
@@ -66,6 +77,22 @@ async def _stream_events(*, layer: Any, group: str, channel: str, first: dict[st
         await layer.group_discard(group, channel)
 
 
+async def _first_projection(*, layer: Any, channel: str, order_id: str) -> dict[str, Any] | None:
+    """The first push for the order, or the stored projection after WAITING_POLL_SECONDS: pushes are
+    best effort, so a lost one must not leave the subscriber waiting forever."""
+    deadline = asyncio.get_running_loop().time() + KEEPALIVE_SECONDS
+    while (left := deadline - asyncio.get_running_loop().time()) > 0:
+        try:
+            message = await asyncio.wait_for(layer.receive(channel), min(WAITING_POLL_SECONDS, left))
+            if message.get("projection"):
+                return message["projection"]
+        except asyncio.TimeoutError:
+            stored = await sync_to_async(selectors.order_projection_find)(order_id=order_id)
+            if stored is not None:
+                return stored
+    return None
+
+
 def sse_frame(projection: dict[str, Any]) -> str:
     data = json.dumps(projection, separators=(",", ":"), default=str)
     return f"id: {projection['revision']}\nevent: projection\ndata: {data}\n\n"
@@ -76,6 +103,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     counts = selectors.status_counts()
     context = {
         "status_counts": list(counts.items()),
-        "initial": {**first_page, "counts": counts, "statuses": list(domain.STATUSES)},
+        "stuck_count": selectors.stuck_count(),
+        # The deadlines let the page mark rows that become overdue while it is open (saga.overdue_step).
+        "initial": {**first_page, "counts": counts, "statuses": list(domain.STATUSES),
+                    "stepTimeouts": settings.SAGA_STEP_TIMEOUT_S},
     }
     return render(request, "dashboard/index.html", context)

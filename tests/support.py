@@ -33,6 +33,21 @@ ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
 requires_chromium = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (.ci/run installs it)")
 
 
+@contextmanager
+def chromium_page(*, width: int = 1400, height: int = 900) -> Iterator:
+    """A Playwright page in Debian's Chromium, closed afterwards (the `page` fixture of browser tests)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": width, "height": height})
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
 def manage(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     """`python manage.py ARGS` in a child process (environment plus `env`), its output captured as text."""
     return subprocess.run(

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from ecom_project.events.envelope import Envelope
-from ecom_project.events.registry import topic_of
+from ecom_project.events.registry import DEAD_LETTER, EVENT_TOPICS, dlq_topic, topic_of
 
 Handler = Callable[[Envelope], None]
 
@@ -21,10 +21,14 @@ class ConsumerSpec:
     outbox_collections: Callable[[], Sequence[Any]] = lambda: ()
     setup: Callable[[], None] | None = None
     group: str | None = field(default=None)
+    # Jobs the consumer's process runs beside it (objects with start()/stop(), e.g. a PeriodicTask).
+    periodic_tasks: Callable[[], Sequence[Any]] = lambda: ()
 
     @property
     def topics(self) -> list[str]:
-        return [topic_of(event_type) for event_type in self.handlers]
+        """A handler for ops.DeadLetter subscribes to every dead-letter topic (one per event topic)."""
+        topics = [topic_of(event_type) for event_type in self.handlers if event_type != DEAD_LETTER]
+        return topics + ([dlq_topic(topic) for topic in EVENT_TOPICS] if DEAD_LETTER in self.handlers else [])
 
     @property
     def group_id(self) -> str:

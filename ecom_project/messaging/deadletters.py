@@ -49,6 +49,7 @@ def build_dead_letter(
         timestamp=failed_at, correlation_id=event.correlation_id if event else (order_id or "unknown"),
         causation_id=str(event.event_id) if event else None, key=order_id or "unknown",
         payload=payload.model_dump(mode="json", by_alias=True),
+        headers={"deadLetterId": dead_letter_id},  # readers (the order timeline) link to the stored letter
     )
     document = {
         "_id": dead_letter_id, "status": PENDING, "dlqTopic": dlq_topic(topic), "partition": partition,

@@ -49,6 +49,7 @@ class Worker:
         self.relays = [self._relay_for(spec) for spec in self.specs]
         self.threads: list[threading.Thread] = []
         self.errors: list[BaseException] = []
+        self.periodic_tasks: list = []  # the specs' jobs (e.g. the stuck-order detector), started with the runners
 
     def _runner_for(self, spec: ConsumerSpec) -> ConsumerRunner:
         return ConsumerRunner(spec, group_id=spec.group_id + self.group_suffix, publisher=self.publisher)
@@ -59,6 +60,7 @@ class Worker:
     def start(self) -> "Worker":
         for component in [*self.runners, *self.relays]:
             self.threads.append(self._start_thread(component))
+        self.periodic_tasks = [task.start() for spec in self.specs for task in spec.periodic_tasks()]
         return self
 
     def _start_thread(self, component: ConsumerRunner | OutboxRelay) -> threading.Thread:
@@ -100,6 +102,8 @@ class Worker:
         return all(r.assigned.wait(timeout) for r in self.runners)
 
     def stop(self, timeout: float = 15.0) -> None:
+        for task in self.periodic_tasks:
+            task.stop()
         for component in [*self.runners, *self.relays]:
             component.stop()
         for thread in self.threads:

@@ -37,3 +37,7 @@ SAGA_SECONDS = Histogram(
     ["outcome"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
+ORDERS_STUCK = Gauge(
+    "pipeline_orders_stuck", "Orders whose current saga step is past its deadline (set by the stuck-order detector)",
+    ["step"],
+)

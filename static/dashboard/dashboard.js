@@ -48,6 +48,21 @@
   function statusLabel(p) {
     return p.compensating ? p.status + " · compensating" : p.status;
   }
+  function age(iso) {  // time since the order was placed, as operators read it
+    if (!iso) return "";
+    const s = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
+    if (s >= 86400) return Math.floor(s / 86400) + "d " + String(Math.floor(s % 86400 / 3600)).padStart(2, "0") + "h";
+    if (s >= 3600) return Math.floor(s / 3600) + "h " + String(Math.floor(s % 3600 / 60)).padStart(2, "0") + "m";
+    return s >= 60 ? Math.floor(s / 60) + "m " + String(s % 60).padStart(2, "0") + "s" : s + "s";
+  }
+  // The server's rule (ecom_project/events/saga.py overdue_step), mirrored so that a row turns
+  // "stuck" while the page is open: no event arrives for an order that stopped moving.
+  function overdueStep(p) {
+    const limit = (initial.stepTimeouts || {})[p.waitingStep];
+    const since = p.progressAt || p.updatedAt;
+    if (!p.waitingStep || !limit || !since) return null;
+    return (Date.now() - new Date(since).getTime()) / 1000 > limit ? p.waitingStep : null;
+  }
 
   // ---------- counts ----------
   function renderCounts() {
@@ -93,8 +108,11 @@
   function buildRow(id) {
     const tr = el("tr", "row");
     tr.dataset.orderId = id;
-    tr.append(el("td", "mono id"), el("td", "status-cell"), el("td", "items"), el("td", "num total"), el("td", "time created"), el("td", "time updated"));
-    tr.children[1].append(el("span", "badge"));
+    tr.append(el("td", "mono id"), el("td", "status-cell"), el("td", "items"), el("td", "num total"), el("td", "time created"), el("td", "time updated"), el("td", "num age"));
+    const mark = el("span", "stuck-mark");
+    mark.hidden = true;
+    tr.dataset.stuck = "";
+    tr.children[1].append(el("span", "badge"), mark);
     return tr;
   }
   function fillRow(tr, p) {
@@ -107,13 +125,27 @@
     c[3].textContent = p.total ? p.total + " " + (p.currency || "") : "";
     c[4].textContent = clock(p.createdAt); c[4].title = p.createdAt || "";
     c[5].textContent = clock(p.updatedAt); c[5].title = p.updatedAt || "";
+    tr.projection = p;
+    fillProgress(tr);
     tr.dataset.status = p.status;
     tr.classList.toggle("selected", p.orderId === state.selected);
   }
+  function fillProgress(tr) {  // age and the stuck mark change with time alone; write only what changed
+    const p = tr.projection, stuck = overdueStep(p) || "", ageCell = tr.children[6], text = age(p.createdAt);
+    if (ageCell.textContent !== text) ageCell.textContent = text;
+    if (tr.dataset.stuck === stuck) return;
+    tr.dataset.stuck = stuck;
+    const mark = tr.children[1].lastChild;
+    mark.hidden = !stuck;
+    mark.textContent = stuck ? "stuck: " + stuck : "";
+    tr.classList.toggle("is-stuck", !!stuck);
+  }
+  setInterval(() => { for (const tr of state.rows.values()) fillProgress(tr); }, 5000);
   function flash(tr) {  // Web Animations: no forced layout, unlike restarting a CSS animation
     if (tr.animate) tr.animate([{ backgroundColor: "#2b3b49" }, { backgroundColor: "transparent" }], { duration: 1200, easing: "ease-out" });
   }
   function visible(p) {
+    if (state.filter === "STUCK") return !!overdueStep(p);
     return !state.filter || p.status === state.filter;
   }
   function insertPosition(id) {  // binary search in state.order (newest first)
@@ -200,13 +232,20 @@
       li.dataset.eventId = entry.eventId;
       li.dataset.type = entry.type;
       if (sameOrder && !shown.has(entry.eventId)) li.classList.add("fresh");
-      const mark = { failed: "✕", compensation: "↺", operator: "⚑", ok: "✓" }[entry.kind] || "•";
+      const mark = { failed: "✕", compensation: "↺", operator: "⚑", ok: "✓", deadLetter: "☠" }[entry.kind] || "•";
       li.append(el("span", "mark", mark), el("span", "etype", entry.type), el("time", "etime", clock(entry.at)), el("div", "edetail", entry.detail));
+      if (entry.deadLetterId) {  // where an operator replays it
+        const link = el("a", "dead-letter-link", "open dead letter");
+        link.href = "/ops/dead-letters/" + encodeURIComponent(entry.deadLetterId) + "/";
+        li.append(link);
+      }
       li.lastChild.title = entry.eventId;
       list.append(li);
     }
     detail.append(list);
     if (p.terminal) detail.append(el("p", "terminal", "Final status reached."));
+    const stuck = overdueStep(p);
+    if (stuck) detail.append(el("p", "overdue", "Stuck: the " + stuck + " step is past its deadline. Operators can retry it on /ops/orders/" + p.orderId + "/."));
   }
   async function select(id) {
     state.selected = id;
@@ -237,7 +276,8 @@
   }
   async function loadPage(reset) {
     const params = new URLSearchParams({ limit: PAGE });
-    if (state.filter) params.set("status", state.filter);
+    if (state.filter === "STUCK") params.set("stuck", "true");
+    else if (state.filter) params.set("status", state.filter);
     if (!reset && state.nextCursor) params.set("cursor", state.nextCursor);
     const [pageRes, countRes] = await Promise.all([fetch("/api/read/orders?" + params), fetch("/api/read/status-counts")]);
     if (countRes.ok) state.counts = await countRes.json();

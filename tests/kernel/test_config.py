@@ -17,6 +17,9 @@ from tests.support import manage
         ({"PAYMENT_FAILURE_RATE": "2"}, "PAYMENT_FAILURE_RATE=2.0 is out of range"),
         ({"DEBUG": "false", "JWT_SECRET": ""}, "JWT_SECRET must be set when DEBUG is off"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not a log level"),
+        ({"SAGA_STEP_TIMEOUT_S": "soon"}, "SAGA_STEP_TIMEOUT_S='soon': 'soon' is not step=seconds"),
+        ({"SAGA_STEP_TIMEOUT_S": "cooking=5"}, "'cooking=5' is not step=seconds with a step of inventory"),
+        ({"SAGA_STEP_TIMEOUT_S": "payment=0"}, "every step timeout must be between 1 and"),
     ],
 )
 def test_bad_setting_is_one_readable_line(env, message):
@@ -59,3 +62,13 @@ def test_static_assets_are_served_without_debug(path):
         env={"DEBUG": "false", "JWT_SECRET": "x" * 40, "ALLOWED_HOSTS": "testserver"},
     )
     assert result.stdout.strip().splitlines()[-1] == "200", result.stderr
+
+
+def test_step_timeouts_take_one_number_or_per_step_overrides():
+    from ecom_project.config import step_timeouts
+
+    steps = ("inventory", "payment", "shipping", "compensation")
+    assert step_timeouts("X", "", steps=steps, default=60) == dict.fromkeys(steps, 60)
+    assert step_timeouts("X", "5", steps=steps, default=60) == dict.fromkeys(steps, 5)
+    assert step_timeouts("X", "payment=7, compensation=300", steps=steps, default=60) == {
+        "inventory": 60, "payment": 7, "shipping": 60, "compensation": 300}

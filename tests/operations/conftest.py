@@ -10,6 +10,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from ecom_project.messaging import deadletters
 from tests.kernel.conftest import order_created, probe  # noqa: F401  (the probe consumer fixture)
+from tests.support import chromium_page
 
 
 @pytest.fixture
@@ -20,6 +21,21 @@ def staff_user(django_user_model):
 @pytest.fixture
 def plain_user(django_user_model):
     return django_user_model.objects.create_user(username="bob", password="s3cret-pass", is_staff=False)
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def page():
+    with chromium_page() as page:
+        yield page
 
 
 @pytest.fixture

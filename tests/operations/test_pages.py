@@ -16,13 +16,6 @@ from tests.operations.conftest import stored_dead_letter
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(staff_user) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
-
-
 def test_pages_redirect_anonymous_users_to_login(client):
     response = client.get("/ops/dead-letters/")
     assert response.status_code == 302 and response["Location"].startswith("/ops/login/?next=")

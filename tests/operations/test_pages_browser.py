@@ -12,7 +12,7 @@ from ecom_project.events.registry import ORDER_CREATED
 from ecom_project.messaging.consumers import all_consumer_specs
 from ecom_project.messaging.deadletters import dead_letters
 from orders.services import order_create
-from tests.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium, wait_until
+from tests.support import ARTIFACTS, requires_chromium, wait_until
 
 pytestmark = [requires_chromium, pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -37,18 +37,6 @@ def pipeline_with_inventory_outage(start_worker):
     specs["inventory"] = dataclasses.replace(specs["inventory"], handlers={**specs["inventory"].handlers, ORDER_CREATED: outage})
     start_worker(list(specs.values()))
     return outage
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def test_operator_replays_a_dead_letter_and_the_order_ships(pipeline_with_inventory_outage, live_server, staff_user, page):

@@ -58,8 +58,14 @@ SHIPPING_FAILED = (
 
 
 @pytest.fixture
-def order_id() -> str:
-    return f"ord-{uuid.uuid4().hex[:12]}"
+def order_id(monkeypatch) -> str:
+    """An order id (and its "-suffix" variants) the orders app is taken to have accepted (a fake
+    directory: the real one is tested in test_follow.py)."""
+    from ecom_project import order_directory
+
+    accepted = f"ord-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setattr(order_directory, "_lookup", lambda candidate: candidate.startswith(accepted))
+    return accepted
 
 
 @pytest.fixture(autouse=True)

@@ -108,9 +108,14 @@ def test_every_event_type_has_a_readable_timeline_entry(order_id, event_type, ki
 
 
 def test_every_registered_event_type_is_covered():
-    assert set(ALL_TYPES) == set(domain.SAGA_ORDER)
+    assert {t for (t, _v) in r.SCHEMAS} == set(domain.SAGA_ORDER)
 
 
-def test_operator_events_do_not_change_status(order_id):
-    projection = fold(saga(order_id, r.ORDER_CREATED, r.RETRY_REQUESTED, r.COMPENSATION_REQUESTED))
+def test_a_retry_request_does_not_change_status(order_id):
+    projection = fold(saga(order_id, r.ORDER_CREATED, r.RETRY_REQUESTED))
     assert projection["status"] == domain.PENDING
+
+
+def test_a_compensation_request_proves_a_reservation_it_may_overtake(order_id):
+    projection = fold(saga(order_id, r.ORDER_CREATED, r.COMPENSATION_REQUESTED))
+    assert projection["status"] == domain.INVENTORY_RESERVED and projection["compensating"]

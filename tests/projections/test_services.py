@@ -88,8 +88,8 @@ def test_channel_layer_outage_does_not_fail_the_event(order_id, monkeypatch):
     assert stored(order_id)["status"] == domain.PENDING
 
 
-def test_the_consumer_listens_to_every_event_type():
-    expected = {topic for topic in r.EVENT_TOPICS}
+def test_the_consumer_listens_to_every_event_type_and_every_dead_letter_topic():
+    expected = set(r.ALL_TOPICS)
     assert set(handlers.CONSUMER.topics) == expected
 
 

@@ -108,6 +108,7 @@ def test_client_disconnect_leaves_no_task_and_no_subscription(order_id):
 
 
 def test_unknown_order_stream_is_a_404(order_id):
+    order_id = "f" * 32  # nobody accepted it
     layer = get_channel_layer()
 
     async def scenario():
