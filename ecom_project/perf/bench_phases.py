@@ -8,7 +8,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
+
 from ecom_project.engines.local import LocalEngines
+from ecom_project.messaging.broker import create_topics
 from ecom_project.perf.broker_roundtrip import raw_broker_roundtrip
 from ecom_project.perf.load_run import LoadPlan
 from ecom_project.perf.load_session import run_with_progress
@@ -85,6 +88,7 @@ def raw_broker_run(*, events: int, progress: bool = True) -> dict:
     with tempfile.TemporaryDirectory(prefix="ecom-raw-broker-") as scratch:
         engines = LocalEngines(Path(scratch), store=False).start()
         broker = engines.kafka
+        create_topics(broker.bootstrap, partitions=settings.KAFKA_PARTITIONS)
 
         def report(sent: int, received: int) -> None:
             if progress:

@@ -123,21 +123,24 @@ def markdown(*, command: str, machine_info: dict, lines: list[str], soak: dict |
 
 
 METHOD_NOTES = """\
-- (a) raw broker: a fresh embedded broker; as many real envelopes as the pipeline moved in (b)
+- (a) raw broker: a fresh local Kafka (empty data); as many real envelopes as the pipeline moved in (b)
   (events per order x orders) are produced with `settings.KAFKA_PRODUCER` and consumed back in a
   consumer group with `settings.KAFKA_CONSUMER`, committing each batch as the runner does;
   events/s from the first produce to the last message consumed.
-- (b) saturation: a fresh `runpipeline` (embedded broker, mongomock store, in-memory channel
-  layer), warmed up, offered far more happy-path orders than it can finish; orders/s = orders
+- (b) saturation: a fresh `runpipeline` on empty data (its own local Kafka and FerretDB, in-memory
+  channel layer), warmed up, offered far more happy-path orders than it can finish; orders/s = orders
   finished / seconds from the first POST to the last terminal status seen on `/ws/orders/`.
   Pipeline events/s = events the outbox relays published (from `/metrics`) over the same time.
 - (c) latency: a fresh `runpipeline`, warmed up, at a steady offered rate; POST sent -> terminal
   status received on the websocket feed, nearest-rank percentiles.
 - (e) CPU cost: utime + stime of the `runpipeline` process (every thread: web, consumers, relays,
-  librdkafka) and of the embedded broker, read from /proc before and after (c), divided by the
-  orders that finished; times the target rate it gives the cores the target would keep busy.
-- (d) intake: the web process alone (daphne, no consumers), POST /api/orders as fast as it
+  librdkafka), of its Kafka (`kafka`) and of its FerretDB (`store`), read from /proc before and after
+  (c), divided by the orders that finished; times the target rate it gives the cores the target would keep busy.
+- (d) intake: the web process alone (daphne, no consumers, a local FerretDB), POST /api/orders as fast as it
   answers with the given concurrency.
+- soak (`--soak N --soak-rate R`): one `runpipeline` at R orders/s for N s; RSS of each process, and
+  per minute the CPU each process spent per order shipped in that minute (a cost that grows with
+  history shows as a rising column).
 - The load generator runs on the same machine and takes its share of the cores.
 """
 

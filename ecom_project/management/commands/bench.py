@@ -34,7 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--saturation-rate", type=float, default=1000.0, help="offered orders/s of (b) (default 1000)")
         parser.add_argument("--intake-rate", type=float, default=3000.0, help="offered POST/s of (d) (default 3000)")
         parser.add_argument("--concurrency", type=int, default=64, help="requests in flight at most (default 64)")
-        parser.add_argument("--soak", type=float, default=0.0, help="also sample RSS over this many seconds at 100/s")
+        parser.add_argument("--soak", type=float, default=0.0,
+                            help="also run a soak of this many seconds: RSS and CPU per order per minute of each process")
+        parser.add_argument("--soak-rate", type=float, default=100.0, help="offered orders/s of the soak (default 100)")
         parser.add_argument("--soak-only", action="store_true", help="run only the --soak phase")
         parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "docs" / "benchmarks.md"),
                             help="markdown file to write (default docs/benchmarks.md)")
@@ -51,7 +53,7 @@ class Command(BaseCommand):
                 lines, results, figures_note = benchmarks_doc.carried_figures(previous, _read_json(out.with_suffix(".json")))
             else:
                 lines, results = self._side_by_side(plan)
-            soak = bench_phases.soak_run(plan, seconds=options["soak"]) if options["soak"] else None
+            soak = bench_phases.soak_run(plan, seconds=options["soak"], rate=options["soak_rate"]) if options["soak"] else None
         except (LoadError, PipelineStartError, RuntimeError, OSError) as exc:  # OSError: the pipeline stopped answering
             raise CommandError(f"benchmark failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
         if soak:
@@ -92,7 +94,7 @@ class Command(BaseCommand):
             ("--duration", options["duration"], 1, 3600), ("--latency-rate", options["latency_rate"], 1, 100_000),
             ("--saturation-rate", options["saturation_rate"], 1, 100_000),
             ("--intake-rate", options["intake_rate"], 1, 100_000), ("--concurrency", options["concurrency"], 1, 10_000),
-            ("--soak", options["soak"], 0, 24 * 3600),
+            ("--soak", options["soak"], 0, 24 * 3600), ("--soak-rate", options["soak_rate"], 1, 100_000),
         ]
         for flag, value, low, high in checks:
             if not low <= value <= high:
