@@ -32,10 +32,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
     try:
-        order = order_get(order_id=order_id)
+        order = order_get(order_id=order_id, staff=True)
     except ApplicationError as exc:
         return page(request, "ops/not_found.html", "Not found", message=exc.message, status=404)
-    projection = order_projection_find(order_id=order_id)  # None until the read model has seen the order
+    projection = order_projection_find(order_id=order_id, staff=True)  # None until the read model has seen the order
     timeline = projection.get("timeline", []) if projection else []
     return page(request, "ops/order_detail.html", f"Order {order_id}", order=order, timeline=timeline,
                 retry_form=OrderRetryForm(), compensate_form=OrderCompensateForm(),

@@ -11,21 +11,37 @@ from projections import domain, repository
 from projections.services import public_view
 
 MAX_LIMIT = 200
+MAX_CURSOR_CHARS = 400  # ours are ~80; a longer one is not ours, and is not decoded at all
+# What anyone holding an order id may see (ecom_project/access.py): no payment id or tracking
+# number, which the timeline's `detail` texts carry; the country is the only part of the address.
+ANONYMOUS_FIELDS = ("orderId", "status", "terminal", "compensating", "items", "total", "currency",
+                    "shippingCountry", "createdAt", "updatedAt", "revision", "timeline")
+ANONYMOUS_TIMELINE_FIELDS = ("type", "eventId", "at", "kind")
 
 
-def order_projection_get(*, order_id: str) -> dict[str, Any]:
+def reader_view(projection: dict[str, Any], *, staff: bool) -> dict[str, Any]:
+    """The projection as this reader may see it (`projection` is stored or already public)."""
+    view = public_view(projection)
+    if staff:
+        return view
+    shown = {key: view[key] for key in ANONYMOUS_FIELDS if key in view}
+    shown["timeline"] = [{key: entry.get(key) for key in ANONYMOUS_TIMELINE_FIELDS} for entry in view.get("timeline", [])]
+    return shown
+
+
+def order_projection_get(*, order_id: str, staff: bool = False) -> dict[str, Any]:
     projection = repository.find(order_id)
     if projection is None:
-        raise ApplicationError(f"No order {order_id!r} in the read model.", code="not_found", status_code=404)
-    return public_view(projection)
+        raise ApplicationError("No such order in the read model.", code="not_found", status_code=404)
+    return reader_view(projection, staff=staff)
 
 
-def order_projection_find(*, order_id: str) -> dict[str, Any] | None:
+def order_projection_find(*, order_id: str, staff: bool = False) -> dict[str, Any] | None:
     projection = repository.find(order_id)
-    return public_view(projection) if projection else None
+    return reader_view(projection, staff=staff) if projection else None
 
 
-def order_projection_list(*, status: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+def order_projection_list(*, status: str | None, limit: int, cursor: str | None, staff: bool = False) -> dict[str, Any]:
     """A page of projections, newest first, and the opaque cursor of the next page (None at the end)."""
     if status and not domain.is_valid_status(status):
         raise ApplicationError(
@@ -37,7 +53,7 @@ def order_projection_list(*, status: str | None, limit: int, cursor: str | None)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]) if more and rows else None
-    return {"results": [public_view(row) for row in rows], "nextCursor": next_cursor}
+    return {"results": [reader_view(row, staff=staff) for row in rows], "nextCursor": next_cursor}
 
 
 def status_counts() -> dict[str, int]:
@@ -52,10 +68,12 @@ def encode_cursor(row: dict[str, Any]) -> str:
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError("cursor too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, order_id = json.loads(raw)
         if not isinstance(created, str) or not isinstance(order_id, str):
             raise ValueError("cursor fields are not strings")
-    except (ValueError, TypeError, binascii.Error):
+    except (ValueError, TypeError, binascii.Error, RecursionError):  # RecursionError: deeply nested JSON
         raise ApplicationError("cursor is not one this API returned.", fields={"cursor": "invalid"}) from None
     return created, order_id

@@ -8,12 +8,14 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from ecom_project.access import is_staff, may_read_lists, request_is_staff
 from ecom_project.api_errors import error_response
 from projections import domain, selectors
-from projections.services import order_group
+from projections.services import is_followable, order_group
 
 KEEPALIVE_SECONDS = 15.0
 DASHBOARD_FIRST_PAGE = 200
@@ -25,20 +27,23 @@ async def order_stream(request: HttpRequest, order_id: str) -> HttpResponse:
     It joins the order's channel-layer group *before* reading the store, so no change
     can slip between the snapshot and the subscription. On a client disconnect Django
     cancels the generator, and its `finally` leaves the group."""
+    if not is_followable(order_id):
+        return error_response("not_found", "No such order in the read model.", 404)
+    staff = await sync_to_async(request_is_staff)(request)
     layer = get_channel_layer()
     channel = await layer.new_channel()
     group = order_group(order_id)
     await layer.group_add(group, channel)
     try:
-        projection = await sync_to_async(selectors.order_projection_find)(order_id=order_id)
+        projection = await sync_to_async(selectors.order_projection_find)(order_id=order_id, staff=staff)
     except BaseException:
         await layer.group_discard(group, channel)
         raise
     if projection is None:
         await layer.group_discard(group, channel)
-        return error_response("not_found", f"No order {order_id!r} in the read model.", 404)
+        return error_response("not_found", "No such order in the read model.", 404)
     response = StreamingHttpResponse(
-        _stream_events(layer=layer, group=group, channel=channel, first=projection),
+        _stream_events(layer=layer, group=group, channel=channel, first=projection, staff=staff),
         content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
@@ -46,7 +51,8 @@ async def order_stream(request: HttpRequest, order_id: str) -> HttpResponse:
     return response
 
 
-async def _stream_events(*, layer: Any, group: str, channel: str, first: dict[str, Any]) -> AsyncIterator[str]:
+async def _stream_events(*, layer: Any, group: str, channel: str, first: dict[str, Any],
+                         staff: bool) -> AsyncIterator[str]:
     try:
         yield sse_frame(first)
         revision = first["revision"]
@@ -61,7 +67,7 @@ async def _stream_events(*, layer: Any, group: str, channel: str, first: dict[st
             if projection.get("revision", 0) <= revision:  # a stale or repeated push
                 continue
             revision, terminal = projection["revision"], projection["terminal"]
-            yield sse_frame(projection)
+            yield sse_frame(selectors.reader_view(projection, staff=staff))
     finally:
         await layer.group_discard(group, channel)
 
@@ -72,7 +78,11 @@ def sse_frame(projection: dict[str, Any]) -> str:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    first_page = selectors.order_projection_list(status=None, limit=DASHBOARD_FIRST_PAGE, cursor=None)
+    """Staff only, unless PUBLIC_ORDER_FEED opens it (ecom_project/access.py)."""
+    if not may_read_lists(request.user):
+        return redirect_to_login(request.get_full_path())
+    first_page = selectors.order_projection_list(status=None, limit=DASHBOARD_FIRST_PAGE, cursor=None,
+                                                 staff=is_staff(request.user))
     counts = selectors.status_counts()
     context = {
         "status_counts": list(counts.items()),

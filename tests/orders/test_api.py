@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
 from orders import repository
 from tests.orders.conftest import GOOD_BODY, stored_orders
@@ -159,3 +160,14 @@ def test_get_returns_the_order_document(api, post_order):
 @pytest.mark.parametrize("order_id", ["0" * 32, "not-an-id", "$where", "A" * 32, "0" * 33])
 def test_get_unknown_or_malformed_id_is_404(api, order_id):
     assert_error(api.get(f"/api/orders/{order_id}"), 404)
+
+
+def test_only_staff_see_more_of_the_address_than_its_country(api, post_order, django_user_model):
+    address = {"country": "DE", "name": "Ada Lovelace", "street": "Main 1", "phone": "+49 30 1234"}
+    order_id = post_order({**GOOD_BODY, "shippingAddress": address}).json()["orderId"]
+    anonymous = api.get(f"/api/orders/{order_id}").json()
+    assert anonymous["shippingAddress"] == {"country": "DE"}
+    assert not any(word in str(anonymous) for word in ("Ada", "Main", "+49")), anonymous
+    staff = APIClient()
+    staff.force_login(django_user_model.objects.create_user(username="ops", is_staff=True))
+    assert staff.get(f"/api/orders/{order_id}").json()["shippingAddress"] == address
