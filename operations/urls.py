@@ -3,7 +3,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from operations import api, order_pages, pages
+from operations import api, login_pages, order_pages, pages
 
 app_name = "ops"
 
@@ -18,6 +18,7 @@ urlpatterns = [
          name="api-dead-letter-replay"),
     path("ops/", pages.index, name="index"),
     path("ops/login/", pages.OpsLoginView.as_view(), name="login"),
+    path("ops/login/link/<str:uid>/<str:token>/", login_pages.login_link, name="login-link"),
     path("ops/logout/", LogoutView.as_view(next_page=settings.LOGIN_URL), name="logout"),
     path("ops/dead-letters/", pages.dead_letter_list, name="dead-letters"),
     path("ops/dead-letters/replay", pages.dead_letter_replay, name="dead-letter-replay"),
