@@ -32,7 +32,9 @@ class PipelineProcess:
         self.log_path = Path(self._workdir.name) / "process.log"
         self.env = {
             **os.environ, "KAFKA_BROKERS": "", "LOG_LEVEL": log_level, "PYTHONUNBUFFERED": "1",
-            "SQLITE_PATH": str(Path(self._workdir.name) / "db.sqlite3"), **(env or {}),
+            "SQLITE_PATH": str(Path(self._workdir.name) / "db.sqlite3"),
+            # The bench's own pipeline on loopback: its feed and counts are opened to the bench (no users there).
+            "PUBLIC_ORDER_FEED": "true", **(env or {}),
         }
         self.process: subprocess.Popen | None = None
 
