@@ -1,6 +1,8 @@
 """Operator pages for orders (list, detail with timeline, retry/compensate) and stock levels."""
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -17,6 +19,8 @@ from orders.selectors import order_get
 from orders.selectors import order_list as orders_select
 from projections.selectors import order_projection_find
 
+# What an order id can look like in a URL path segment; anything else (a/b, spaces) is no order.
+SEARCHABLE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @staff_required
@@ -24,6 +28,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
     search = (request.GET.get("q") or "").strip()
     status = request.GET.get("status") or None
     if search:
+        if not SEARCHABLE_ID.fullmatch(search):
+            return page(request, "ops/not_found.html", "Not found", message="No order has that id.", status=404)
         return redirect("ops:order", order_id=search)
     orders = orders_select(status=status if status in ORDER_STATUSES else None, limit=100)
     return page(request, "ops/order_list.html", "Orders", orders=orders, statuses=ORDER_STATUSES, selected_status=status)

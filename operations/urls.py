@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.contrib.auth.views import LogoutView
 from django.urls import path
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenRefreshView
 
 from operations import api, login_pages, order_pages, pages
+from operations.token_api import ThrottledTokenObtainPairView
 
 app_name = "ops"
 
 urlpatterns = [
-    path("api/auth/token", TokenObtainPairView.as_view(), name="token"),
+    path("api/auth/token", ThrottledTokenObtainPairView.as_view(), name="token"),
     path("api/auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
     path("api/admin/orders/<str:order_id>/retry", api.OrderRetryApi.as_view(), name="api-order-retry"),
     path("api/admin/orders/<str:order_id>/compensate", api.OrderCompensateApi.as_view(), name="api-order-compensate"),

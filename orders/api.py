@@ -16,7 +16,8 @@ from ecom_project.access import READER_AUTHENTICATION, is_staff
 from ecom_project.api_errors import ApplicationError
 from orders import domain, selectors, services
 from orders.request_input import (
-    MoneyField, StrictIntegerField, StrictSerializer, StrictStringField, json_object, unsafe_key_path,
+    MoneyField, StrictIntegerField, StrictSerializer, StrictStringField, json_object, require_json_media_type,
+    unsafe_key_path,
 )
 
 MAX_ADDRESS_KEYS = 20
@@ -97,6 +98,7 @@ class OrderCreateApi(APIView):
                    200: inline_serializer("OrderRepeated", {"orderId": serializers.CharField()})},
     )
     def post(self, request: Request) -> Response:
+        require_json_media_type(request.content_type)
         raw = _request_body(request)
         key = _idempotency_key(request)
         data = json_object(raw)

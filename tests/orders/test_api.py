@@ -171,3 +171,17 @@ def test_only_staff_see_more_of_the_address_than_its_country(api, post_order, dj
     staff = APIClient()
     staff.force_login(django_user_model.objects.create_user(username="ops", is_staff=True))
     assert staff.get(f"/api/orders/{order_id}").json()["shippingAddress"] == address
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                                          "", "application/jsonx", "text/json"])
+def test_a_body_not_declared_json_is_415_and_stores_nothing(post_order, content_type):
+    """What a cross-site form can send without a preflight must not place an order."""
+    response = assert_error(post_order(GOOD_BODY, content_type=content_type), 415)
+    assert response["code"] == "unsupported_media_type"
+    assert stored_orders() == []
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON", "application/merge+json"])
+def test_json_media_types_are_accepted(post_order, content_type):
+    assert post_order(GOOD_BODY, content_type=content_type).status_code == 201
