@@ -15,6 +15,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from ecom_project.routing import websocket_urlpatterns  # noqa: E402
+from ecom_project.websocket_close_codes import allow_client_frame_close_codes  # noqa: E402
+
+allow_client_frame_close_codes()  # bad client frames close with 1003/1007/1008/1009, not 1011
 
 # Websockets carry no CSRF protection, so a page of another site could open one with the visitor's
 # session cookie: the handshake's Origin must be one of ALLOWED_HOSTS (a missing Origin too is refused,
