@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -42,6 +43,13 @@ class StrictJWTAuthentication(JWTAuthentication):
             return super().get_user(validated_token)
         except (ValueError, TypeError, OverflowError) as exc:
             raise InvalidToken("The token names a user id that cannot exist.") from exc
+
+
+class StrictJWTScheme(SimpleJWTScheme):
+    """The OpenAPI document shows it as simplejwt's bearer scheme (drf-spectacular registers
+    extensions when their class is defined)."""
+
+    target_class = "ecom_project.access.StrictJWTAuthentication"
 
 
 READER_AUTHENTICATION = [StrictJWTAuthentication, SessionAuthentication]  # JWT first: anonymous gets a 401 challenge
