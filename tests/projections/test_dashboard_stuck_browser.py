@@ -22,7 +22,18 @@ def page():
         yield page
 
 
-def test_a_dead_lettered_order_is_listed_stuck_and_its_timeline_marks_the_letter(live_server, page, order_id):
+def log_in_to_the_dashboard(page, live_server, django_user_model) -> None:
+    """The dashboard is for staff (ecom_project/access.py): /dashboard/ sends to the login page and back."""
+    django_user_model.objects.create_user(username="ops-dash", password="s3cret-pass", is_staff=True)
+    page.goto(f"{live_server.url}/dashboard/")
+    page.fill("#id_username", "ops-dash")
+    page.fill("#id_password", "s3cret-pass")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+
+
+def test_a_dead_lettered_order_is_listed_stuck_and_its_timeline_marks_the_letter(live_server, page, order_id,
+                                                                                   django_user_model):
     from playwright.sync_api import expect
 
     two_hours_ago = datetime.now(timezone.utc) - timedelta(hours=2)
@@ -34,7 +45,7 @@ def test_a_dead_lettered_order_is_listed_stuck_and_its_timeline_marks_the_letter
     (fresh,) = saga(order_id + "-fresh", r.ORDER_CREATED, start=datetime.now(timezone.utc))
     services.projection_apply(event=fresh, notify=False)
 
-    page.goto(f"{live_server.url}/dashboard/")
+    log_in_to_the_dashboard(page, live_server, django_user_model)
     row = page.locator(f'tr[data-order-id="{order_id}"]')
     expect(row.locator(".badge")).to_have_text("PENDING")
     expect(row.locator(".stuck-mark")).to_have_text("stuck: inventory")
