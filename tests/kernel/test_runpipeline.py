@@ -146,7 +146,9 @@ def test_runpipeline_keeps_its_data_across_a_restart_and_commands_beside_it_see_
         assert status == 201
         wait_until(lambda: run.status(created["orderId"]) == "SHIPPED", timeout=60, message="the pipeline goes on")
         store = pymongo.MongoClient(state.running(run.data_dir)["mongo"])["ecom"]
-        stock = store["inventory_stock"].find_one({"_id": "SKU-1"})
+        # SHIPPED is the orders app's word; inventory applies the same OrderShipped on its own consumer.
+        stock = wait_until(lambda: (found := store["inventory_stock"].find_one({"_id": "SKU-1"}))["shipped"] >= 4 and found,
+                           timeout=60, message="inventory saw both shipments")
         assert stock["shipped"] == 4 and stock["available"] == stock["stocked"] - 4, "each order applied once"
     finally:
         run.stop(signal.SIGTERM)
