@@ -13,6 +13,18 @@ from tests.orders.conftest import GOOD_BODY
 from tests.support import wait_until
 
 pytestmark = pytest.mark.django_db
+MID_WINDOW = 1_800_000_030.0  # 30 s into a one-minute window
+
+
+@pytest.fixture(autouse=True)
+def _one_window(monkeypatch):
+    """The throttle counts in one-minute windows of the wall clock: a test whose attempts straddled a
+    minute boundary would see its count start over. Its clock stands still mid-window here."""
+    from types import SimpleNamespace
+
+    from operations import login_throttle
+
+    monkeypatch.setattr(login_throttle, "time", SimpleNamespace(time=lambda: MID_WINDOW))
 
 
 def token_attempt(client, username: str, password: str = "wrong", ip: str = "10.0.0.1"):
