@@ -6,6 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DEBUG=false \
+    DEPLOYMENT=production \
     SQLITE_PATH=/app/var/db.sqlite3
 
 WORKDIR /app

@@ -45,9 +45,20 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if response is None:
         return None
     code = getattr(exc, "default_code", "error")
-    message = _flatten(getattr(exc, "detail", str(exc)))
-    response.data = error_body(code, message if isinstance(message, str) else str(message))
+    response.data = error_body(code, message_text(getattr(exc, "detail", str(exc))))
     return response
+
+
+def message_text(detail: Any) -> str:
+    """One readable sentence from a DRF/simplejwt error detail, never a repr: simplejwt's is a dict
+    {"detail", "code", "messages": [...]}, which used to arrive as "{'detail': ...}"."""
+    if isinstance(detail, dict):
+        if "detail" in detail:
+            return message_text(detail["detail"])
+        return " ".join(f"{key}: {message_text(value)}" for key, value in detail.items())
+    if isinstance(detail, (list, tuple)):
+        return " ".join(message_text(item) for item in detail)
+    return str(detail)
 
 
 def handler404(request, exception=None) -> JsonResponse:

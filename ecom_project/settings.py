@@ -8,11 +8,18 @@ from ecom_project import config
 from ecom_project.events import saga
 from ecom_project.config import ConfigError, env_bool, env_float, env_int, env_list, env_str
 from ecom_project.engines import state as engines_state
+from ecom_project.signing_keys import signing_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 try:
-    DEBUG = env_bool("DEBUG", True)
+    DEBUG = env_bool("DEBUG", False)
+    # "production" (docker-compose, the image) takes keys from the environment only and turns on the
+    # HTTPS-only settings; "local" (make run, tests) generates its keys once into DATA_DIR.
+    DEPLOYMENT = env_str("DEPLOYMENT", "local").lower()
+    if DEPLOYMENT not in {"local", "production"}:
+        raise ConfigError(f"DEPLOYMENT={DEPLOYMENT!r} is not local or production")
+    PRODUCTION = DEPLOYMENT == "production"
     SERVICE_NAME = env_str("SERVICE_NAME", "ecom")
     HOST = env_str("HOST", "127.0.0.1")
     PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
@@ -43,13 +50,17 @@ try:
     # Consumers whose outbox relay a web process of its own runs (runmulti, compose set "orders").
     WEB_OUTBOX_RELAY = env_list("WEB_OUTBOX_RELAY", "")
     OUTBOX_SCAN_MS = env_int("OUTBOX_SCAN_MS", 10000, minimum=100, maximum=3600000)
-    JWT_SECRET = env_str("JWT_SECRET")
-    if not JWT_SECRET:
-        if not DEBUG:
-            raise ConfigError("JWT_SECRET must be set when DEBUG is off")
-        JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY") or JWT_SECRET + "-django"
-    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
+    _keys = signing_keys(data_dir=DATA_DIR, from_env_only=PRODUCTION)
+    SECRET_KEY, JWT_SECRET = _keys["DJANGO_SECRET_KEY"], _keys["JWT_SECRET"]
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
+    # Off by default: lists, status counts, the all-orders feed and /dashboard/ are for staff. On a
+    # trusted network it opens them to anyone, still without personal data (docs/operations.md).
+    PUBLIC_ORDER_FEED = env_bool("PUBLIC_ORDER_FEED", False)
+    SECURE_COOKIES = env_bool("SECURE_COOKIES", PRODUCTION)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+    LOGIN_RATE_PER_IP = env_int("LOGIN_RATE_PER_IP", 20, minimum=1, maximum=100_000)
+    LOGIN_RATE_PER_USERNAME = env_int("LOGIN_RATE_PER_USERNAME", 10, minimum=1, maximum=100_000)
     SQLITE_PATH = env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
     # The reference pipeline's dashboard runs on its Vite dev server (port 5173) and calls the API
     # from there; an empty value allows no other origin.
@@ -112,6 +123,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # before anything that may answer (CommonMiddleware, errors)
     "django.middleware.security.SecurityMiddleware",
+    "ecom_project.content_security.content_security_policy",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,11 +163,21 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STATIC_ROOT = BASE_DIR / "var" / "static"
 LOGIN_URL = "/ops/login/"
+LOGIN_REDIRECT_URL = "/ops/"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    # TLS ends at the proxy in front of daphne (--proxy-headers), which says so in this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+    # Probes and scrapers inside the compose network speak plain HTTP to web:8000.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^metrics$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from rest_framework.permissions import IsAdminUser
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from ecom_project.access import StrictJWTAuthentication
 
 
 class StaffJwtApi(APIView):
     """Base of every admin endpoint. No token or a bad one -> 401 (the authenticator sends a
     WWW-Authenticate challenge); a valid token of a non-staff user -> 403."""
 
-    authentication_classes = [JWTAuthentication]
+    authentication_classes = [StrictJWTAuthentication]
     permission_classes = [IsAdminUser]
 
     @property

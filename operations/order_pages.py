@@ -2,6 +2,8 @@
 timeline, dead letters and the actions the order's state allows) and stock levels."""
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -16,11 +18,15 @@ from operations.repository import audit_entries
 from orders.selectors import order_get, order_search
 from projections.selectors import order_projection_find
 
+# What an order id can look like in a URL path segment; anything else (a/b, spaces) is no order.
+SEARCHABLE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 @staff_required
 def order_list(request: HttpRequest) -> HttpResponse:
     search = (request.GET.get("q") or "").strip()
     if search:
+        if not SEARCHABLE_ID.fullmatch(search):
+            return page(request, "ops/not_found.html", "Not found", message="No order has that id.", status=404)
         return redirect("ops:order", order_id=search)
     form = OrderFilterForm(request.GET)
     orders, next_cursor = [], None
@@ -39,10 +45,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
     try:
-        order = order_get(order_id=order_id)
+        order = order_get(order_id=order_id, staff=True)
     except ApplicationError as exc:
         return page(request, "ops/not_found.html", "Not found", message=exc.message, status=404)
-    projection = order_projection_find(order_id=order_id)  # None until the read model has seen the order
+    projection = order_projection_find(order_id=order_id, staff=True)  # None until the read model has seen the order
     letters, _ = selectors.dead_letter_list(order_id=order_id, limit=selectors.MAX_LIMIT)
     allowed = bulk.allowed_actions(order)
     return page(request, "ops/order_detail.html", f"Order {order_id}", order=order,

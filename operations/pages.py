@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ecom_project.api_errors import ApplicationError
 from operations import selectors, services
 from operations.forms import DeadLetterReplayForm
+from operations.login_throttle import LoginThrottled, client_ip, login_attempt_count, password_check_slot
 from orders.selectors import stuck_counts
 
 staff_required: Callable = user_passes_test(lambda user: user.is_active and user.is_staff)
@@ -39,6 +40,19 @@ class OpsLoginView(LoginView):
 
     def get_context_data(self, **kwargs: object) -> dict:
         return {**super().get_context_data(**kwargs), "app_path": self.request.get_full_path()}
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        """The password check behind the login throttle (operations/login_throttle.py)."""
+        try:
+            login_attempt_count(ip=client_ip(request), username=request.POST.get("username"))
+            with password_check_slot():
+                return super().post(request, *args, **kwargs)
+        except LoginThrottled as exc:  # the password is not checked at all
+            messages.error(request, exc.reason)
+            form = self.form_class(request, initial={"username": request.POST.get("username", "")[:150]})
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(exc.wait)
+            return response
 
 
 @staff_required

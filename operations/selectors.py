@@ -22,6 +22,9 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+MAX_CURSOR_CHARS = 400  # ours are ~100
+
+
 def _encode_cursor(letter: dict) -> str:
     position = [_utc(letter["failedAt"]).isoformat(), letter["_id"]]
     return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
@@ -29,9 +32,13 @@ def _encode_cursor(letter: dict) -> str:
 
 def _decode_cursor(cursor: str) -> dict:
     try:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError("longer than any cursor this API returns")
         failed_at, letter_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(letter_id, str):
+            raise TypeError("the letter id of a cursor is a string")
         moment = _utc(datetime.fromisoformat(failed_at))
-    except (ValueError, TypeError, binascii.Error):
+    except (ValueError, TypeError, binascii.Error, RecursionError):  # RecursionError: deeply nested JSON
         raise ApplicationError("Bad cursor.", code="invalid", fields={"cursor": "not a cursor from a previous page"}) from None
     return {"$or": [{"failedAt": {"$lt": moment}}, {"failedAt": moment, "_id": {"$lt": letter_id}}]}
 

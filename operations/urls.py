@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.contrib.auth.views import LogoutView
 from django.urls import path
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenRefreshView
 
-from operations import api, order_pages, pages
+from operations import api, login_pages, order_pages, pages
+from operations.token_api import ThrottledTokenObtainPairView
 
 app_name = "ops"
 
 urlpatterns = [
-    path("api/auth/token", TokenObtainPairView.as_view(), name="token"),
+    path("api/auth/token", ThrottledTokenObtainPairView.as_view(), name="token"),
     path("api/auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
     path("api/admin/orders/bulk", api.OrderBulkApi.as_view(), name="api-orders-bulk"),
     path("api/admin/orders/<str:order_id>/retry", api.OrderRetryApi.as_view(), name="api-order-retry"),
@@ -19,6 +20,7 @@ urlpatterns = [
          name="api-dead-letter-replay"),
     path("ops/", pages.index, name="index"),
     path("ops/login/", pages.OpsLoginView.as_view(), name="login"),
+    path("ops/login/link/<str:uid>/<str:token>/", login_pages.login_link, name="login-link"),
     path("ops/logout/", LogoutView.as_view(next_page=settings.LOGIN_URL), name="logout"),
     path("ops/dead-letters/", pages.dead_letter_list, name="dead-letters"),
     path("ops/dead-letters/replay", pages.dead_letter_replay, name="dead-letter-replay"),

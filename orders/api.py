@@ -13,10 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ecom_project.access import READER_AUTHENTICATION, is_staff
 from ecom_project.api_errors import ApplicationError
 from orders import domain, identifiers, selectors, services
 from orders.request_input import (
-    MoneyField, StrictIntegerField, StrictSerializer, StrictStringField, json_object, unsafe_key_path,
+    MoneyField, StrictIntegerField, StrictSerializer, StrictStringField, json_object, require_json_media_type,
+    unsafe_key_path,
 )
 
 MAX_ADDRESS_KEYS = 20
@@ -117,6 +119,7 @@ class OrderCreateApi(APIView):
                    200: inline_serializer("OrderRepeated", {"orderId": serializers.CharField()})},
     )
     def post(self, request: Request) -> Response:
+        require_json_media_type(request.content_type)
         raw = _request_body(request)
         key = _idempotency_key(request)
         data = json_object(raw)
@@ -136,6 +139,10 @@ class OrderCreateApi(APIView):
 
 
 class OrderDetailApi(APIView):
+    """Open to anyone holding the id; the address beyond its country is for staff only."""
+
+    authentication_classes = READER_AUTHENTICATION
+
     class OutputSerializer(serializers.Serializer):
         class HistorySerializer(serializers.Serializer):
             status = serializers.CharField()
@@ -154,5 +161,5 @@ class OrderDetailApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request, order_id: str) -> Response:
-        order = selectors.order_get(order_id=order_id)
+        order = selectors.order_get(order_id=order_id, staff=is_staff(request.user))
         return Response(self.OutputSerializer(order).data)

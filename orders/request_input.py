@@ -31,6 +31,18 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     return obj
 
 
+def require_json_media_type(content_type: str | None) -> None:
+    """415 unless the body is declared JSON. A cross-site HTML form can send only text/plain,
+    urlencoded or multipart without a CORS preflight: refusing them means no other site can make
+    a visitor's browser place orders."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        raise ApplicationError(
+            "The body must be JSON, sent with Content-Type: application/json.", code="unsupported_media_type",
+            status_code=415, fields={"Content-Type": "application/json"},
+        )
+
+
 def json_object(raw: bytes) -> dict:
     """The body as a JSON object (floats as Decimal); 400 for anything else."""
     try:

@@ -15,12 +15,20 @@ from orders import domain, identifiers, repository
 MAX_LIST_LIMIT = 200
 
 
-def order_get(*, order_id: str) -> dict:
-    """The order document; 404 for a malformed or unknown id."""
+def order_get(*, order_id: str, staff: bool = False) -> dict:
+    """The order document with its progress; 404 for a malformed or unknown id. Only staff see the whole
+    shipping address (name, street, phone); anyone else who holds the id sees its country."""
     order = repository.order_find(order_id) if identifiers.is_order_id(order_id or "") else None
     if order is None:
         raise ApplicationError("No such order.", code="not_found", status_code=404)
-    return with_progress(order)
+    order = with_progress(order)
+    return order if staff else anonymous_view(order)
+
+
+def anonymous_view(order: dict) -> dict:
+    address = order.get("shippingAddress")
+    country = address.get("country") if isinstance(address, dict) else None
+    return {**order, "shippingAddress": {"country": country} if country else None}
 
 
 def order_exists(order_id: str) -> bool:

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ecom_project.access import READER_AUTHENTICATION, MayReadLists, is_staff
 from ecom_project.api_errors import ApplicationError
 from projections import selectors
 
@@ -16,7 +17,7 @@ class TimelineEntrySerializer(serializers.Serializer):
     type = serializers.CharField()
     eventId = serializers.CharField()  # noqa: N815 (the wire is camelCase)
     at = serializers.DateTimeField()
-    detail = serializers.CharField()
+    detail = serializers.CharField(required=False, help_text="staff only: it may name a payment or a parcel")
     kind = serializers.ChoiceField(choices=["ok", "failed", "compensation", "operator"])
 
 
@@ -38,6 +39,9 @@ class ProjectionSerializer(serializers.Serializer):
 
 
 class OrderProjectionListApi(APIView):
+    authentication_classes = READER_AUTHENTICATION
+    permission_classes = [MayReadLists]
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.CharField(required=False, allow_blank=True)
         limit = serializers.CharField(required=False, default="50")
@@ -62,18 +66,25 @@ class OrderProjectionListApi(APIView):
         data = params.validated_data
         page = selectors.order_projection_list(
             status=data.get("status") or None, limit=_limit(data["limit"]), cursor=data.get("cursor") or None,
-            stuck=data["stuck"],
+            stuck=data["stuck"], staff=is_staff(request.user),
         )
         return Response(page)
 
 
 class OrderProjectionDetailApi(APIView):
+    """Open to anyone holding the id; staff see the timeline's details (payment id, tracking)."""
+
+    authentication_classes = READER_AUTHENTICATION
+
     @extend_schema(responses=ProjectionSerializer)
     def get(self, request: Request, order_id: str) -> Response:
-        return Response(selectors.order_projection_get(order_id=order_id))
+        return Response(selectors.order_projection_get(order_id=order_id, staff=is_staff(request.user)))
 
 
 class StatusCountsApi(APIView):
+    authentication_classes = READER_AUTHENTICATION
+    permission_classes = [MayReadLists]
+
     @extend_schema(responses=OpenApiTypes.OBJECT, description="orders per status in the read model")
     def get(self, request: Request) -> Response:
         return Response(selectors.status_counts())

@@ -16,33 +16,54 @@ from projections import domain, repository
 from projections.services import public_view
 
 MAX_LIMIT = 200
+MAX_CURSOR_CHARS = 400  # ours are ~80; a longer one is not ours, and is not decoded at all
+# What anyone holding an order id may see (ecom_project/access.py): no payment id or tracking
+# number, which the timeline's `detail` texts carry; the country is the only part of the address.
+# The saga's progress (waiting/overdue step, last progress, dead-letter count) names no person either.
+ANONYMOUS_FIELDS = ("orderId", "status", "terminal", "compensating", "items", "total", "currency",
+                    "shippingCountry", "createdAt", "updatedAt", "revision", "timeline",
+                    "waitingStep", "overdueStep", "progressAt", "deadLetters")
+ANONYMOUS_TIMELINE_FIELDS = ("type", "eventId", "at", "kind")
 
 
-def order_projection_get(*, order_id: str) -> dict[str, Any]:
+def reader_view(projection: dict[str, Any], *, staff: bool) -> dict[str, Any]:
+    """The projection as this reader may see it (`projection` is stored or already public, with or
+    without its overdue step)."""
+    view = public_view(projection)
+    if staff:
+        return view
+    shown = {key: view[key] for key in ANONYMOUS_FIELDS if key in view}
+    shown["timeline"] = [{key: entry.get(key) for key in ANONYMOUS_TIMELINE_FIELDS} for entry in view.get("timeline", [])]
+    return shown
+
+
+def order_projection_get(*, order_id: str, staff: bool = False) -> dict[str, Any]:
     projection = repository.find(order_id)
     if projection is None:
-        raise ApplicationError(f"No order {order_id!r} in the read model.", code="not_found", status_code=404)
-    return with_overdue(public_view(projection), now=datetime.now(timezone.utc))
+        raise ApplicationError("No such order in the read model.", code="not_found", status_code=404)
+    return reader_view(with_overdue(public_view(projection), now=datetime.now(timezone.utc)), staff=staff)
 
 
-def order_projection_find(*, order_id: str) -> dict[str, Any] | None:
+def order_projection_find(*, order_id: str, staff: bool = False) -> dict[str, Any] | None:
     projection = repository.find(order_id)
-    return public_view(projection) if projection else None
+    return reader_view(projection, staff=staff) if projection else None
 
 
-def order_projection_follow(*, order_id: str) -> dict[str, Any] | None:
-    """Where a subscription (SSE, websocket) starts: the projection, or None when the orders app
-    accepted the order but the read model has not seen it yet (the subscriber waits for it).
-    404 only for ids nobody knows."""
-    projection = order_projection_find(order_id=order_id)
+def order_projection_follow(*, order_id: str, staff: bool = False) -> dict[str, Any] | None:
+    """Where a subscription (SSE, websocket) starts: the projection as this reader may see it, or None
+    when the orders app accepted the order but the read model has not seen it yet (the subscriber
+    waits for it). 404 only for ids nobody knows."""
+    projection = order_projection_find(order_id=order_id, staff=staff)
     if projection is None and not order_directory.order_known(order_id):
-        raise ApplicationError(f"No order {order_id!r}.", code="not_found", status_code=404)
+        raise ApplicationError("No such order.", code="not_found", status_code=404)
     return projection
 
 
-def order_projection_list(*, status: str | None, limit: int, cursor: str | None, stuck: bool = False) -> dict[str, Any]:
-    """A page of projections, newest first, and the opaque cursor of the next page (None at the end).
-    `stuck`: only orders whose current step is past its deadline (SAGA_STEP_TIMEOUT_S)."""
+def order_projection_list(*, status: str | None, limit: int, cursor: str | None, stuck: bool = False,
+                          staff: bool = False) -> dict[str, Any]:
+    """A page of projections, newest first, as this reader may see them, and the opaque cursor of the
+    next page (None at the end). `stuck`: only orders whose current step is past its deadline
+    (SAGA_STEP_TIMEOUT_S)."""
     if status and not domain.is_valid_status(status):
         raise ApplicationError(
             f"Unknown status {status!r}.", fields={"status": f"one of {', '.join(domain.STATUSES)}"},
@@ -56,7 +77,8 @@ def order_projection_list(*, status: str | None, limit: int, cursor: str | None,
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]) if more and rows else None
-    return {"results": [with_overdue(public_view(row), now=now) for row in rows], "nextCursor": next_cursor}
+    return {"results": [reader_view(with_overdue(public_view(row), now=now), staff=staff) for row in rows],
+            "nextCursor": next_cursor}
 
 
 def with_overdue(projection: dict[str, Any], *, now: datetime) -> dict[str, Any]:
@@ -92,10 +114,12 @@ def encode_cursor(row: dict[str, Any]) -> str:
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError("cursor too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, order_id = json.loads(raw)
         if not isinstance(created, str) or not isinstance(order_id, str):
             raise ValueError("cursor fields are not strings")
-    except (ValueError, TypeError, binascii.Error):
+    except (ValueError, TypeError, binascii.Error, RecursionError):  # RecursionError: deeply nested JSON
         raise ApplicationError("cursor is not one this API returned.", fields={"cursor": "invalid"}) from None
     return created, order_id

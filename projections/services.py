@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
-
 
 from ecom_project import live
 from ecom_project.events.envelope import Envelope
@@ -18,7 +18,18 @@ class ProjectionConflict(RuntimeError):
     """Other writers kept changing the same order; the runner retries the event."""
 
 
+# Ids a live listener may follow: the characters and length a channel-layer group name allows
+# ("order." + id < 100). Order ids are 32 hex characters; anything else is simply not an order.
+FOLLOWABLE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def is_followable(order_id: str) -> bool:
+    return bool(FOLLOWABLE_ID.fullmatch(order_id or ""))
+
+
 def order_group(order_id: str) -> str:
+    if not is_followable(order_id):
+        raise ValueError("not an order id a listener can follow")
     return f"order.{order_id}"
 
 

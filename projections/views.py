@@ -9,12 +9,14 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from ecom_project.access import is_staff, may_read_lists, request_is_staff
 from ecom_project.api_errors import ApplicationError, error_response
 from projections import domain, selectors
-from projections.services import order_group
+from projections.services import is_followable, order_group
 
 KEEPALIVE_SECONDS = 15.0
 WAITING_POLL_SECONDS = 1.0
@@ -29,12 +31,15 @@ async def order_stream(request: HttpRequest, order_id: str) -> HttpResponse:
     It joins the order's channel-layer group *before* reading the store, so no change
     can slip between the snapshot and the subscription. On a client disconnect Django
     cancels the generator, and its `finally` leaves the group."""
+    if not is_followable(order_id):
+        return error_response("not_found", "No such order in the read model.", 404)
+    staff = await sync_to_async(request_is_staff)(request)
     layer = get_channel_layer()
     channel = await layer.new_channel()
     group = order_group(order_id)
     await layer.group_add(group, channel)
     try:
-        projection = await sync_to_async(selectors.order_projection_follow)(order_id=order_id)
+        projection = await sync_to_async(selectors.order_projection_follow)(order_id=order_id, staff=staff)
     except ApplicationError as exc:
         await layer.group_discard(group, channel)
         return error_response(exc.code, exc.message, exc.status_code)
@@ -42,7 +47,7 @@ async def order_stream(request: HttpRequest, order_id: str) -> HttpResponse:
         await layer.group_discard(group, channel)
         raise
     response = StreamingHttpResponse(
-        _stream_events(layer=layer, group=group, channel=channel, order_id=order_id, first=projection),
+        _stream_events(layer=layer, group=group, channel=channel, order_id=order_id, first=projection, staff=staff),
         content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
@@ -51,7 +56,7 @@ async def order_stream(request: HttpRequest, order_id: str) -> HttpResponse:
 
 
 async def _stream_events(*, layer: Any, group: str, channel: str, order_id: str,
-                         first: dict[str, Any] | None) -> AsyncIterator[str]:
+                         first: dict[str, Any] | None, staff: bool) -> AsyncIterator[str]:
     try:
         if first is None:
             yield ": waiting for the read model\n\n"  # headers out now: the client knows the order exists
@@ -59,7 +64,7 @@ async def _stream_events(*, layer: Any, group: str, channel: str, order_id: str,
                 first = await _first_projection(layer=layer, channel=channel, order_id=order_id)
                 if first is None:
                     yield ": keep-alive\n\n"
-        yield sse_frame(first)
+        yield sse_frame(selectors.reader_view(first, staff=staff))  # a push is the stored document
         revision = first["revision"]
         terminal = first["terminal"]
         while not terminal:
@@ -72,7 +77,7 @@ async def _stream_events(*, layer: Any, group: str, channel: str, order_id: str,
             if projection.get("revision", 0) <= revision:  # a stale or repeated push
                 continue
             revision, terminal = projection["revision"], projection["terminal"]
-            yield sse_frame(projection)
+            yield sse_frame(selectors.reader_view(projection, staff=staff))
     finally:
         await layer.group_discard(group, channel)
 
@@ -87,7 +92,8 @@ async def _first_projection(*, layer: Any, channel: str, order_id: str) -> dict[
             if message.get("projection"):
                 return message["projection"]
         except asyncio.TimeoutError:
-            stored = await sync_to_async(selectors.order_projection_find)(order_id=order_id)
+            # the whole document, as a push carries it: the stream narrows it to what its reader may see
+            stored = await sync_to_async(selectors.order_projection_find)(order_id=order_id, staff=True)
             if stored is not None:
                 return stored
     return None
@@ -99,7 +105,11 @@ def sse_frame(projection: dict[str, Any]) -> str:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    first_page = selectors.order_projection_list(status=None, limit=DASHBOARD_FIRST_PAGE, cursor=None)
+    """Staff only, unless PUBLIC_ORDER_FEED opens it (ecom_project/access.py)."""
+    if not may_read_lists(request.user):
+        return redirect_to_login(request.get_full_path())
+    first_page = selectors.order_projection_list(status=None, limit=DASHBOARD_FIRST_PAGE, cursor=None,
+                                                 staff=is_staff(request.user))
     counts = selectors.status_counts()
     context = {
         "status_counts": list(counts.items()),

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ecom_project.access import is_staff
 from ecom_project.openapi import REFERENCE_TAG
 from operations.api import OrderCompensateApi, OrderRetryApi
 from orders.api import OrderCreateApi, OrderDetailApi
@@ -40,6 +41,7 @@ class ReferenceOrderListApi(OrderProjectionListApi):
         params.is_valid(raise_exception=True)
         page = projection_selectors.order_projection_list(
             status=params.validated_data.get("status") or None, limit=REFERENCE_LIST_SIZE, cursor=None,
+            staff=is_staff(request.user),
         )
         return Response(page["results"])
 
@@ -58,7 +60,7 @@ class ReferenceOrderDetailApi(OrderDetailApi):
     )
     def get(self, request: Request, order_id: str) -> Response:
         order = super().get(request, order_id).data  # 404 for an unknown id, as /api/orders/{id}
-        projection = projection_selectors.order_projection_find(order_id=order_id)
+        projection = projection_selectors.order_projection_find(order_id=order_id, staff=is_staff(request.user))
         merged = {**order, "timeline": []}
         if projection is not None:
             merged.update(status=projection["status"], timeline=projection["timeline"])

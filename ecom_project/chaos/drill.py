@@ -40,8 +40,10 @@ class AppAccess:
 
 class ChaosDrill:
     def __init__(self, *, apps: AppAccess, orders: int, seed: int, faults: int, quiescence_timeout: float = 600.0,
-                 progress: Callable[[str], None] = lambda line: None, bar: Callable | None = None) -> None:
+                 progress: Callable[[str], None] = lambda line: None, bar: Callable | None = None,
+                 broker=None) -> None:
         self.apps, self.count, self.seed = apps, orders, seed
+        self.broker = broker  # pause()/resume(), for the broker.pause fault; None when not ours
         rng = random.Random(seed)
         self.plan = planned_orders(rng, orders)
         self.faults = fault_schedule(rng, orders=orders, faults=faults)
@@ -59,7 +61,8 @@ class ChaosDrill:
         worker = Worker(specs, group_suffix=f".chaos-{self.seed}-{uuid.uuid4().hex[:6]}", publisher=publisher,
                         start_at_end=True).start()
         supervisor = Supervisor(worker).start()
-        injector = FaultInjector(seed=self.seed, publisher=publisher, our_keys=lambda: set(self.expected))
+        injector = FaultInjector(seed=self.seed, publisher=publisher, our_keys=lambda: set(self.expected),
+                                 broker=self.broker)
         try:
             if not worker.wait_assigned(60):
                 raise RuntimeError("consumers got no partition assignment in 60 s")
@@ -70,6 +73,7 @@ class ChaosDrill:
             self.report.seconds.update(placing=placed - started, quiescence=time.monotonic() - placed)
             self.report.restarts = supervisor.restarts
         finally:
+            injector.resume_broker()
             supervisor.stop()
             worker.stop()
         self._judge(specs, injector, initial)

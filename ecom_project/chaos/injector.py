@@ -1,9 +1,11 @@
 """Injects the planned faults: failpoints (crashes, handler errors, a slow handler), duplicate
-deliveries (a published event produced again, byte for byte) and poison messages."""
+deliveries (a published event produced again, byte for byte), poison messages, and a broker
+frozen (SIGSTOP) for longer than the producer's message timeout while orders keep coming."""
 from __future__ import annotations
 
 import json
 import random
+import threading
 from collections import Counter
 from collections.abc import Callable
 
@@ -14,15 +16,20 @@ from ecom_project.chaos.topics import read_from_beginning
 from ecom_project.events.examples import EXAMPLES
 from ecom_project.events.registry import EVENT_TOPICS, type_of_topic
 from ecom_project.messaging import failpoints
-from ecom_project.messaging.producer import Publisher
+from ecom_project.messaging.producer import PublishError, Publisher
 
 OVERSIZED_BYTES = 300_000
+# Longer than the producer's message.timeout.ms (15 s): its messages time out, and an idempotent
+# producer must then start over with a new producer id, or be replaced when the broker refuses that.
+BROKER_PAUSE_SECONDS = 20.0
 FAILPOINT_KINDS = ("runner.after_effects", "runner.mid_batch", "relay.after_publish", "handler.raise", "handler.slow")
 
 
 class FaultInjector:
-    def __init__(self, *, seed: int, publisher: Publisher, our_keys: Callable[[], set[str]]) -> None:
+    def __init__(self, *, seed: int, publisher: Publisher, our_keys: Callable[[], set[str]], broker=None) -> None:
         self.seed = seed
+        self.broker = broker  # has pause()/resume() when the drill started the broker itself; else None
+        self._paused: threading.Thread | None = None
         self.publisher = publisher
         self.our_keys = our_keys
         self.injected: Counter[str] = Counter()  # failpoints count when they fired, the rest when sent
@@ -35,6 +42,8 @@ class FaultInjector:
             self._arm(fault)
         elif fault.kind == "duplicate":
             self._duplicate(fault)
+        elif fault.kind == "broker.pause":
+            self._pause_broker()
         else:
             self._poison(fault)
 
@@ -53,6 +62,41 @@ class FaultInjector:
             self.injected[kind] = self._fired_before[kind]
         failpoints.disable()
 
+    def _pause_broker(self) -> None:
+        """Freeze the broker for BROKER_PAUSE_SECONDS in the background: placing goes on meanwhile."""
+        if self.broker is None or self._paused is not None and self._paused.is_alive():
+            self.skipped["broker.pause"] += 1  # an external broker is not ours to stop
+            return
+        resumed = threading.Event()
+
+        def frozen() -> None:
+            self.broker.pause()
+            try:
+                resumed.wait(BROKER_PAUSE_SECONDS)
+            finally:
+                self.broker.resume()
+
+        self._resume_now = resumed.set
+        self._paused = threading.Thread(target=frozen, name="chaos-broker-pause", daemon=True)
+        self._paused.start()
+        self.injected["broker.pause"] += 1
+
+    def _publish(self, messages: list) -> None:
+        """The injector's own messages (duplicates, poison) wait out a pause, and go again once if the
+        first try met a producer that the pause killed (the Publisher has replaced it by then)."""
+        if self._paused is not None:
+            self._paused.join()
+        try:
+            self.publisher.publish(messages)
+        except PublishError:
+            self.publisher.publish(messages)
+
+    def resume_broker(self) -> None:
+        """End a pause still running (the drill's end, or its failure)."""
+        if self._paused is not None:
+            self._resume_now()
+            self._paused.join(10)
+
     def _duplicate(self, fault: Fault) -> None:
         topic = EVENT_TOPICS[fault.pick % len(EVENT_TOPICS)]
         ours = self.our_keys()
@@ -61,7 +105,7 @@ class FaultInjector:
                      if k is not None and k.decode() in ours]
             if found:
                 key, value = found[fault.pick % len(found)]
-                self.publisher.publish([(candidate, key.decode(), value)])
+                self._publish([(candidate, key.decode(), value)])
                 self.injected["duplicate"] += 1
                 return
         self.skipped["duplicate"] += 1
@@ -70,7 +114,7 @@ class FaultInjector:
         topic = EVENT_TOPICS[fault.pick % len(EVENT_TOPICS)]
         key = f"poison-{self.seed}-{len(self.poison)}"
         value = poison_message(fault.kind, topic=topic, key=key, rng=random.Random(fault.pick))
-        self.publisher.publish([(topic, key, value)])
+        self._publish([(topic, key, value)])
         self.poison.append((key, topic))
         self.injected[fault.kind] += 1
 

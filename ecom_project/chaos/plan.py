@@ -24,7 +24,10 @@ OUTCOMES: dict[str, tuple[int, frozenset[str]]] = {
 }
 CRASHES = ("runner.after_effects", "runner.mid_batch", "relay.after_publish")
 FAULT_KINDS = (*CRASHES, "handler.raise", "handler.slow", "duplicate", "poison.garbage", "poison.schema",
-               "poison.oversized")
+               "poison.oversized", "broker.pause")
+# Each stalls the pipeline for many seconds (a handler slower than max.poll.interval.ms; the broker
+# frozen for longer than the producer's message timeout): a few per run, however many faults.
+RARE_KINDS = {"handler.slow": 50, "broker.pause": 100}  # kind -> one per this many faults (at least one)
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,9 @@ def _body(rng: random.Random, outcome: str) -> dict:
 
 def fault_schedule(rng: random.Random, *, orders: int, faults: int) -> list[Fault]:
     """`faults` faults (at least one of every kind), at seed-chosen points of the run."""
-    slow = max(1, faults // 50)  # the slow handler stalls its consumer for max.poll.interval.ms: keep it rare
-    others = [k for k in FAULT_KINDS if k != "handler.slow"]
-    kinds = others + [rng.choice(others) for _ in range(max(0, faults - slow - len(others)))] + ["handler.slow"] * slow
+    rare = [kind for kind, every in RARE_KINDS.items() for _ in range(max(1, faults // every))]
+    others = [k for k in FAULT_KINDS if k not in RARE_KINDS]
+    kinds = others + [rng.choice(others) for _ in range(max(0, faults - len(rare) - len(others)))] + rare
     rng.shuffle(kinds)
     points = sorted(rng.randint(1, max(1, orders - 1)) for _ in kinds)
     return [Fault(after_order=at, kind=kind, pick=rng.randint(0, 10_000)) for at, kind in zip(points, kinds)]

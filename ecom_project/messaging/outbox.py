@@ -32,6 +32,7 @@ _relay_wakeups: set[threading.Event] = set()  # in-process relays publish at onc
 _pending_hints: dict[str, set[Any]] = defaultdict(set)
 _hints_lock = threading.Lock()
 PENDING = {"outbox.eventId": {"$exists": True}}
+PUBLISH_RETRY_MAX_S = 5.0  # a broker outage costs a relay a warning every 5 s, not ten a second
 
 
 def _hint(collection: Any, doc_id: Any) -> None:
@@ -149,15 +150,19 @@ class OutboxRelay:
     def run(self) -> None:
         log.info("outbox relay started", extra={"relay": self.owner})
         _relay_wakeups.add(self._wakeup)
+        failures = 0
         try:
             while not self.stop_event.is_set():
                 self._wakeup.clear()
                 try:
                     sent = self.run_once()
-                except PublishError as exc:
-                    log.warning("outbox publish failed; will retry", extra={"relay": self.owner, "error": str(exc)})
-                    self.stop_event.wait(self.poll_ms / 1000)
+                except PublishError as exc:  # the Publisher replaced a dead producer already, if that was it
+                    failures += 1
+                    log.warning("outbox publish failed; will retry", extra={"relay": self.owner, "error": str(exc),
+                                                                            "failures": failures})
+                    self.stop_event.wait(min(PUBLISH_RETRY_MAX_S, self.poll_ms / 1000 * 2 ** min(failures, 8)))
                     continue
+                failures = 0
                 if sent == 0:
                     self._wakeup.wait(self.poll_ms / 1000)
         finally:

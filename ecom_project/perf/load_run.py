@@ -41,6 +41,7 @@ class LoadPlan:
     follow: bool = True  # False: intake only, no websocket, no terminal tracking
     seed: int = 7
     auth_limit: float = 5000.0
+    token: str = ""  # a staff JWT: the all-orders feed is for staff (unless the target sets PUBLIC_ORDER_FEED)
 
     @property
     def planned(self) -> int:
@@ -147,7 +148,10 @@ class LoadRun:
 
     async def _open_feed(self):
         try:
-            return await websockets.connect(self.plan.feed_url, max_size=2**22, open_timeout=10)
+            # The server checks the Origin against its ALLOWED_HOSTS, as for a browser.
+            headers = {"Authorization": f"Bearer {self.plan.token}"} if self.plan.token else None
+            return await websockets.connect(self.plan.feed_url, max_size=2**22, open_timeout=10,
+                                            origin=self.plan.root, additional_headers=headers)
         except (OSError, asyncio.TimeoutError, websockets.InvalidHandshake) as exc:
             raise LoadError(f"cannot open the websocket feed {self.plan.feed_url}: {exc}") from None
 

@@ -34,7 +34,9 @@ class PipelineProcess:
         self.env = {
             **os.environ, "KAFKA_BROKERS": "", "MONGO_URL": "", "LOG_LEVEL": log_level, "PYTHONUNBUFFERED": "1",
             "DATA_DIR": str(Path(self._workdir.name) / "data"),
-            "SQLITE_PATH": str(Path(self._workdir.name) / "db.sqlite3"), **(env or {}),
+            "SQLITE_PATH": str(Path(self._workdir.name) / "db.sqlite3"),
+            # The bench's own pipeline on loopback: its feed and counts are opened to the bench (no users there).
+            "PUBLIC_ORDER_FEED": "true", **(env or {}),
         }
         self.process: subprocess.Popen | None = None
         self.engines: LocalEngines | None = None

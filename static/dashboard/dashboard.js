@@ -289,6 +289,9 @@
     if (!chip) return;
     state.filter = chip.dataset.status;
     for (const c of document.querySelectorAll(".chip")) c.classList.toggle("active", c === chip);
+    // Rows the new filter hides go at once: the footer already names the filter, and a live update
+    // may render it before the filtered page arrives.
+    for (const id of [...state.order]) if (!visible(state.rows.get(id).projection)) removeRow(id);
     loadPage(true);
   });
 

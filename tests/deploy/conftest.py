@@ -33,7 +33,8 @@ def production_env(tmp_path) -> dict[str, str]:
     """The environment a container gets from docker-compose, pointed at this machine's loopback."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "MONGO_", "REDIS_", "METRICS_"))}
     env.update(
-        DEBUG="false", JWT_SECRET="prod-like-" + "x" * 54, ALLOWED_HOSTS="localhost,127.0.0.1,web",
+        DEBUG="false", DEPLOYMENT="production", JWT_SECRET="prod-like-" + "x" * 54,
+        DJANGO_SECRET_KEY="prod-like-django-" + "y" * 50, ALLOWED_HOSTS="localhost,127.0.0.1,web",
         SECURE_COOKIES="true", SQLITE_PATH=str(tmp_path / "db.sqlite3"), LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="ecom_project.settings",
     )

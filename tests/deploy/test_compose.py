@@ -25,21 +25,25 @@ def compose_config(*args: str, env: dict | None = None) -> subprocess.CompletedP
 
 def test_compose_config_is_valid_for_every_profile():
     result = compose_config("--profile", "observability", "--profile", "loadgen", "config", "-q",
-                            env={"JWT_SECRET": "x" * 64, "PATH": "/usr/bin:/bin"})
+                            env={"JWT_SECRET": "x" * 64, "DJANGO_SECRET_KEY": "y" * 64, "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
 
 
-def test_compose_refuses_to_start_without_jwt_secret():
-    result = compose_config("config", "-q", env={"PATH": "/usr/bin:/bin"})
+@pytest.mark.parametrize("missing", ["JWT_SECRET", "DJANGO_SECRET_KEY"])
+def test_compose_refuses_to_start_without_a_key(missing):
+    keys = {"JWT_SECRET": "x" * 64, "DJANGO_SECRET_KEY": "y" * 64}
+    del keys[missing]
+    result = compose_config("config", "-q", env={**keys, "PATH": "/usr/bin:/bin"})
     assert result.returncode != 0
-    assert "JWT_SECRET" in result.stderr
+    assert missing in result.stderr
 
 
 def test_app_services_have_safe_production_defaults(compose):
     for name in ["web", "topics", *(f"consume-{c}" for c in CONSUMERS)]:
         env = compose["services"][name]["environment"]
-        assert env["DEBUG"] == "false", name
+        assert env["DEBUG"] == "false" and env["DEPLOYMENT"] == "production", name
         assert env["JWT_SECRET"].startswith("${JWT_SECRET:?"), name
+        assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?"), name
         assert interpolate(env["SECURE_COOKIES"]) == "true", name
         assert "*" not in interpolate(env["ALLOWED_HOSTS"]), name
         assert env["MONGO_URL"].startswith("mongodb://") and "replicaSet=" in env["MONGO_URL"], name

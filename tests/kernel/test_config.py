@@ -15,7 +15,11 @@ from tests.support import manage
         ({"REDIS_URL": "http://x"}, "REDIS_URL='http://x': unknown scheme"),
         ({"KAFKA_BROKERS": "localhost"}, "'localhost' is not host:port"),
         ({"PAYMENT_FAILURE_RATE": "2"}, "PAYMENT_FAILURE_RATE=2.0 is out of range"),
-        ({"DEBUG": "false", "JWT_SECRET": ""}, "JWT_SECRET must be set when DEBUG is off"),
+        ({"DEPLOYMENT": "production", "JWT_SECRET": "", "DJANGO_SECRET_KEY": "k" * 40},
+         "JWT_SECRET must be set in production"),
+        ({"JWT_SECRET": "short"}, "JWT_SECRET is 5 bytes; it must be at least 32"),
+        ({"JWT_SECRET": "s" * 40, "DJANGO_SECRET_KEY": "s" * 40}, "must differ"),
+        ({"DEPLOYMENT": "staging"}, "DEPLOYMENT='staging' is not local or production"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not a log level"),
         ({"SAGA_STEP_TIMEOUT_S": "soon"}, "SAGA_STEP_TIMEOUT_S='soon': 'soon' is not step=seconds"),
         ({"SAGA_STEP_TIMEOUT_S": "cooking=5"}, "'cooking=5' is not step=seconds with a step of inventory"),
@@ -59,7 +63,7 @@ def test_static_assets_are_served_without_debug(path):
     result = manage(
         "shell", "-c",
         f"from django.test import Client; print(Client().get('{path}').status_code)",
-        env={"DEBUG": "false", "JWT_SECRET": "x" * 40, "ALLOWED_HOSTS": "testserver"},
+        env={"DEBUG": "false", "ALLOWED_HOSTS": "testserver"},
     )
     assert result.stdout.strip().splitlines()[-1] == "200", result.stderr
 

@@ -6,6 +6,7 @@ import threading
 import uuid
 
 import pytest
+from confluent_kafka import KafkaError
 
 from ecom_project.messaging.producer import PublishError, Publisher, _Deliveries, make_producer
 from tests.support import read_topic
@@ -69,3 +70,55 @@ def test_an_unacknowledged_publish_raises_within_its_timeout(kafka_broker):
             publisher.publish([(TOPIC, "k", b"v")])
     finally:
         kafka_broker.resume()
+
+
+class FakeProducer:
+    """Acknowledges every message with `error` (None = success) when polled."""
+
+    def __init__(self, error: object = None) -> None:
+        self.error = error
+        self.waiting: list = []
+        self.produced = 0
+
+    def produce(self, topic, value, key, on_delivery) -> None:
+        self.produced += 1
+        self.waiting.append(on_delivery)
+
+    def poll(self, _timeout: float) -> int:
+        served, self.waiting = self.waiting, []
+        for report in served:
+            report(self.error, None)
+        return len(served)
+
+    def flush(self, _timeout: float) -> int:
+        return self.poll(0)
+
+
+@pytest.mark.parametrize("code", [KafkaError.PRODUCER_FENCED, KafkaError._FENCED, KafkaError.UNKNOWN_PRODUCER_ID,
+                                  KafkaError._FATAL])
+def test_a_producer_that_can_never_publish_again_is_replaced(code):
+    dead = FakeProducer(KafkaError(code))
+    healthy = FakeProducer()
+    publisher = Publisher(dead, new_producer=lambda: healthy, timeout=5)
+    with pytest.raises(PublishError):
+        publisher.publish([(TOPIC, "k", b"v")])  # the caller (the outbox relay) keeps the entries and retries
+    assert publisher.replacements == 1
+    assert publisher.publish([(TOPIC, "k", b"v")]) == 1 and healthy.produced == 1 and dead.produced == 1
+
+
+def test_a_passing_error_keeps_the_producer():
+    timed_out = FakeProducer(KafkaError(KafkaError._MSG_TIMED_OUT))
+    publisher = Publisher(timed_out, new_producer=lambda: pytest.fail("no new producer for a timeout"), timeout=5)
+    with pytest.raises(PublishError):
+        publisher.publish([(TOPIC, "k", b"v")])
+    assert publisher.replacements == 0
+
+
+def test_threads_that_saw_the_same_death_replace_the_producer_once():
+    dead = FakeProducer(KafkaError(KafkaError.PRODUCER_FENCED))
+    built: list[FakeProducer] = []
+    publisher = Publisher(dead, new_producer=lambda: built.append(FakeProducer()) or built[-1], timeout=5)
+    generation = publisher._generation
+    for _ in range(3):  # three relays whose calls all used the dead producer
+        publisher._replace(generation, "fenced")
+    assert publisher.replacements == 1 and len(built) == 1

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pymongo
@@ -57,22 +60,32 @@ class Run:
         self.env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BROKERS", "MONGO_URL", "MONGO_DB"}}
         self.env.update(SQLITE_PATH=str(tmp_path / "db.sqlite3"), DATA_DIR=str(self.data_dir))
         self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / "runpipeline.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Run":
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=settings.BASE_DIR, env=self.env, check=True)
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "runpipeline", "--port", str(self.port)], cwd=settings.BASE_DIR, env=self.env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
+        with open(self.log_path, "w") as log:  # a file, not a pipe: the test reads it while the pipeline runs
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "runpipeline", "--port", str(self.port)], cwd=settings.BASE_DIR,
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            )
         wait_until(lambda: http("GET", f"{self.base}/ready")[0] == 200 or self.process.poll() is not None,
                    timeout=180, interval=0.2, message="pipeline ready")
-        assert self.process.poll() is None, self.process.communicate()[0][-3000:]
+        assert self.process.poll() is None, self.output()[-3000:]
         return self
+
+    def output(self) -> str:
+        return self.log_path.read_text()
 
     def stop(self, signum: int) -> str:
         self.process.send_signal(signum)
-        output, _ = self.process.communicate(timeout=90)
+        try:
+            self.process.wait(timeout=90)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+        output = self.output()
         assert self.process.returncode == 0, output[-3000:]
         return output
 
@@ -85,6 +98,19 @@ class Run:
         return http("GET", f"{self.base}/api/orders/{order_id}")[1].get("status")
 
 
+LOGIN_LINK = re.compile(r"operator login \(one-time.*?\): (http://\S+)")
+
+
+def assert_login_link_opens_the_dashboard_once(url: str, port: int) -> None:
+    """What a newcomer does after `make run`: open the printed link, land on the dashboard, logged in."""
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    with browser.open(url, timeout=10) as landed:
+        assert landed.status == 200 and landed.url == f"http://127.0.0.1:{port}/dashboard/"
+        assert b'id="initial-data"' in landed.read()
+    with urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar())).open(url, timeout=10) as again:
+        assert again.url.startswith(f"http://127.0.0.1:{port}/ops/login/"), "a link works once"
+
+
 def test_runpipeline_keeps_its_data_across_a_restart_and_commands_beside_it_see_it(tmp_path):
     run = Run(tmp_path).start()
     try:
@@ -93,6 +119,8 @@ def test_runpipeline_keeps_its_data_across_a_restart_and_commands_beside_it_see_
         assert len(engine_pids) == 2, "Kafka and FerretDB run as children of the pipeline"
         found = state.running(run.data_dir)
         assert found["owner"] == run.process.pid and found["mongo"] and found["kafka"]
+        link = wait_until(lambda: LOGIN_LINK.search(run.output()), timeout=30, message="login link printed")
+        assert_login_link_opens_the_dashboard_once(link.group(1), run.port)
 
         status, created = http("POST", f"{run.base}/api/orders", ORDER)
         assert status == 201, created
@@ -118,7 +146,9 @@ def test_runpipeline_keeps_its_data_across_a_restart_and_commands_beside_it_see_
         assert status == 201
         wait_until(lambda: run.status(created["orderId"]) == "SHIPPED", timeout=60, message="the pipeline goes on")
         store = pymongo.MongoClient(state.running(run.data_dir)["mongo"])["ecom"]
-        stock = store["inventory_stock"].find_one({"_id": "SKU-1"})
+        # SHIPPED is the orders app's word; inventory applies the same OrderShipped on its own consumer.
+        stock = wait_until(lambda: (found := store["inventory_stock"].find_one({"_id": "SKU-1"}))["shipped"] >= 4 and found,
+                           timeout=60, message="inventory saw both shipments")
         assert stock["shipped"] == 4 and stock["available"] == stock["stocked"] - 4, "each order applied once"
     finally:
         run.stop(signal.SIGTERM)

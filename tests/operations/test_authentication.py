@@ -98,3 +98,30 @@ def test_wrong_password_is_401_json(staff_user):
 def test_missing_credentials_is_400_json():
     error = assert_json_error(APIClient().post("/api/auth/token", {}, format="json"), 400)
     assert "username" in error["fields"]
+
+
+def signed(claims: dict) -> str:
+    now = int(__import__("time").time())
+    return jwt.encode({"token_type": "access", "exp": now + 300, "iat": now, "jti": "j1", **claims},
+                      settings.JWT_SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize("user_id", ["abc", "1.5", {"a": 1}, [1], 10**30, "", None])
+def test_a_validly_signed_token_naming_an_impossible_user_is_401(user_id):
+    error = assert_json_error(call_with(signed({"user_id": user_id})), 401)
+    assert not error["message"].startswith(("{", "[")), error
+
+
+@pytest.mark.parametrize("path, body", [("/api/auth/token/refresh", {"refresh": "garbage"}),
+                                        ("/api/auth/token", {"username": "nobody", "password": "x"})])
+def test_token_errors_are_sentences_not_reprs(path, body):
+    error = assert_json_error(APIClient().post(path, body, format="json"), 401)
+    assert "{" not in error["message"] and "'" not in error["message"], error
+
+
+def test_a_forged_token_signed_with_a_guessable_key_opens_nothing(staff_user):
+    """Issue 17: the old code signed with a constant in settings.py. Keys are random now."""
+    for guess in ("dev-only-insecure-jwt-secret-change-me-0123456789", "x" * 32, "secret"):
+        token = jwt.encode({"token_type": "access", "exp": 2**31, "user_id": str(staff_user.pk), "jti": "j"},
+                           guess, algorithm="HS256")
+        assert_json_error(call_with(token), 401)

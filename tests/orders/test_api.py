@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
 from orders import repository
 from tests.orders.conftest import GOOD_BODY, stored_orders
@@ -212,3 +213,28 @@ def test_a_header_key_spelling_a_uuid_is_not_that_orders_claim(post_order):
     by_header = post_order(GOOD_BODY, key=CLIENT_ID).json()["orderId"]
     assert post_order({**GOOD_BODY, "orderId": CLIENT_ID}).status_code == 201
     assert {doc["_id"] for doc in stored_orders()} == {by_header, CLIENT_ID}
+
+
+def test_only_staff_see_more_of_the_address_than_its_country(api, post_order, django_user_model):
+    address = {"country": "DE", "name": "Ada Lovelace", "street": "Main 1", "phone": "+49 30 1234"}
+    order_id = post_order({**GOOD_BODY, "shippingAddress": address}).json()["orderId"]
+    anonymous = api.get(f"/api/orders/{order_id}").json()
+    assert anonymous["shippingAddress"] == {"country": "DE"}
+    assert not any(word in str(anonymous) for word in ("Ada", "Main", "+49")), anonymous
+    staff = APIClient()
+    staff.force_login(django_user_model.objects.create_user(username="ops", is_staff=True))
+    assert staff.get(f"/api/orders/{order_id}").json()["shippingAddress"] == address
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                                          "", "application/jsonx", "text/json"])
+def test_a_body_not_declared_json_is_415_and_stores_nothing(post_order, content_type):
+    """What a cross-site form can send without a preflight must not place an order."""
+    response = assert_error(post_order(GOOD_BODY, content_type=content_type), 415)
+    assert response["code"] == "unsupported_media_type"
+    assert stored_orders() == []
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON", "application/merge+json"])
+def test_json_media_types_are_accepted(post_order, content_type):
+    assert post_order(GOOD_BODY, content_type=content_type).status_code == 201

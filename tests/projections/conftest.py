@@ -76,3 +76,14 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+ORIGIN = (b"origin", b"http://localhost")  # websockets: the Origin must be one of ALLOWED_HOSTS (read at import)
+
+
+@pytest.fixture
+def staff_socket_headers(transactional_db) -> list[tuple[bytes, bytes]]:
+    """Handshake headers of a staff tool: the all-orders feed is for staff (ecom_project/access.py)."""
+    from ecom_project.access import service_token
+
+    return [ORIGIN, (b"authorization", f"Bearer {service_token(username='feed-reader')}".encode())]

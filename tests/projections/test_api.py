@@ -12,8 +12,16 @@ from tests.projections.conftest import HAPPY, REJECTED, T0, saga
 
 
 @pytest.fixture
-def client():
+def anonymous():
     return APIClient()
+
+
+@pytest.fixture
+def client(django_user_model):
+    """Lists and counts are for staff (ecom_project/access.py): a signed-in operator, as on the pages."""
+    client = APIClient()
+    client.force_login(django_user_model.objects.create_user(username="reader", is_staff=True))
+    return client
 
 
 @pytest.fixture
@@ -104,3 +112,56 @@ def test_retry_event_details_fill_an_order_created_never_seen(client, order_id):
     (retry,) = saga(order_id, r.RETRY_REQUESTED)
     handlers.project_event(retry)
     assert client.get(f"/api/read/orders/{order_id}").json()["total"] == "42.50"
+
+
+# ---- who sees what (ecom_project/access.py) ----
+
+PII_WORDS = ("pay-1", "TRK123", "SimPost", "detail")
+
+
+@pytest.mark.parametrize("path", ["/api/read/orders?limit=1", "/api/read/status-counts"])
+def test_lists_and_counts_are_for_staff(anonymous, django_user_model, five_orders, path):
+    refused = anonymous.get(path)
+    assert refused.status_code == 401 and refused["WWW-Authenticate"].startswith("Bearer")
+    assert set(refused.json()["error"]) == {"code", "message", "fields"}
+    customer = APIClient()
+    customer.force_login(django_user_model.objects.create_user(username="customer"))
+    assert customer.get(path).status_code == 403
+
+
+def test_anyone_with_the_id_follows_the_order_without_payment_or_parcel_references(anonymous, order_id):
+    for event in saga(order_id, *HAPPY):
+        handlers.project_event(event)
+    body = anonymous.get(f"/api/read/orders/{order_id}").json()
+    assert body["status"] == domain.SHIPPED and body["total"] == "42.50" and body["shippingCountry"] == "US"
+    assert [e["type"] for e in body["timeline"]] == list(HAPPY)
+    assert set(body["timeline"][0]) == {"type", "eventId", "at", "kind"}
+    assert not any(word in str(body) for word in PII_WORDS), body
+
+
+def test_the_opt_in_public_feed_opens_lists_but_never_details(anonymous, settings, five_orders):
+    settings.PUBLIC_ORDER_FEED = True
+    page = anonymous.get("/api/read/orders?limit=5")
+    assert page.status_code == 200 and len(page.json()["results"]) == 5
+    assert not any(word in str(page.json()) for word in PII_WORDS)
+    assert anonymous.get("/api/read/status-counts").status_code == 200
+    assert anonymous.get("/dashboard/").status_code == 200
+
+
+def test_the_dashboard_sends_anonymous_visitors_to_the_login(anonymous):
+    page = anonymous.get("/dashboard/")
+    assert page.status_code == 302 and page["Location"] == "/ops/login/?next=/dashboard/"
+
+
+@pytest.mark.parametrize("order_id", ["%C3%A9", "a%20b", "%3Cscript%3E", "x" * 94, "a.b" * 40])
+def test_odd_ids_on_the_stream_are_a_404_in_the_error_shape(anonymous, order_id):
+    response = anonymous.get(f"/api/read/orders/{order_id}/stream")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_a_deeply_nested_cursor_is_a_400(client):
+    import base64
+
+    cursor = base64.urlsafe_b64encode(b"[" * 3000).decode()
+    response = client.get(f"/api/read/orders?cursor={cursor}")
+    assert response.status_code == 400 and response.json()["error"]["fields"] == {"cursor": "invalid"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,23 +20,26 @@ pytestmark = [requires_chromium, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    """`manage.py runpipeline` on a free port; its URL once it prints that it is ready."""
+def pipeline_and_link(tmp_path_factory):
+    """`manage.py runpipeline` on a free port (migrated first, as `make run` does); its URL and the
+    one-time operator login link it prints once it is ready."""
     workdir = tmp_path_factory.mktemp("pipeline")
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in {"KAFKA_BROKERS", "REDIS_URL", "MONGO_URL"}}
     env.update(PORT=str(port), HOST="127.0.0.1", SQLITE_PATH=str(workdir / "db.sqlite3"), LOG_LEVEL="WARNING")
     log_path = workdir / "runpipeline.log"
     log = open(log_path, "wb")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runpipeline"], cwd=settings.BASE_DIR, env=env,
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
     try:
-        wait_until(lambda: b"pipeline ready" in log_path.read_bytes() or process.poll() is not None,
+        wait_until(lambda: b"operator login" in log_path.read_bytes() or process.poll() is not None,
                    timeout=120, message="runpipeline ready")
         assert process.poll() is None, log_path.read_text()[-3000:]
-        yield f"http://127.0.0.1:{port}"
+        link = re.search(r"operator login \(one-time.*?\): (\S+)", log_path.read_text()).group(1)
+        yield f"http://127.0.0.1:{port}", link
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -56,9 +60,27 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def pipeline(pipeline_and_link):
+    return pipeline_and_link[0]
+
+
+@pytest.fixture(scope="module")
+def operator_session(browser, pipeline_and_link):
+    """The newcomer's path: the printed link logs in once and lands on the dashboard; every test's
+    page reuses that session (the link itself works only once)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(pipeline_and_link[1])
+    assert page.url == f"{pipeline_and_link[0]}/dashboard/"
+    state = context.storage_state()
+    context.close()
+    return state
+
+
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 820})
+def page(browser, operator_session):
+    context = browser.new_context(viewport={"width": 1400, "height": 820}, storage_state=operator_session)
     page = context.new_page()
     yield page
     context.close()

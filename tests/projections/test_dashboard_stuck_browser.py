@@ -17,12 +17,29 @@ pytestmark = [requires_chromium, pytest.mark.browser, pytest.mark.django_db(tran
 
 
 @pytest.fixture
-def page():
+def staff_login(django_user_model) -> tuple[str, str]:
+    """A staff user, made before the browser starts (Playwright runs an event loop in this thread)."""
+    django_user_model.objects.create_user(username="ops-dash", password="s3cret-pass", is_staff=True)
+    return "ops-dash", "s3cret-pass"
+
+
+@pytest.fixture
+def page(staff_login):
     with chromium_page() as page:
         yield page
 
 
-def test_a_dead_lettered_order_is_listed_stuck_and_its_timeline_marks_the_letter(live_server, page, order_id):
+def log_in_to_the_dashboard(page, live_server, staff_login) -> None:
+    """The dashboard is for staff (ecom_project/access.py): /dashboard/ sends to the login page and back."""
+    page.goto(f"{live_server.url}/dashboard/")
+    page.fill("#id_username", staff_login[0])
+    page.fill("#id_password", staff_login[1])
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+
+
+def test_a_dead_lettered_order_is_listed_stuck_and_its_timeline_marks_the_letter(live_server, page, order_id,
+                                                                                   staff_login):
     from playwright.sync_api import expect
 
     two_hours_ago = datetime.now(timezone.utc) - timedelta(hours=2)
@@ -34,7 +51,7 @@ def test_a_dead_lettered_order_is_listed_stuck_and_its_timeline_marks_the_letter
     (fresh,) = saga(order_id + "-fresh", r.ORDER_CREATED, start=datetime.now(timezone.utc))
     services.projection_apply(event=fresh, notify=False)
 
-    page.goto(f"{live_server.url}/dashboard/")
+    log_in_to_the_dashboard(page, live_server, staff_login)
     row = page.locator(f'tr[data-order-id="{order_id}"]')
     expect(row.locator(".badge")).to_have_text("PENDING")
     expect(row.locator(".stuck-mark")).to_have_text("stuck: inventory")

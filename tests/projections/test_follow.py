@@ -12,7 +12,7 @@ from ecom_project.events import registry as r
 from orders.services import order_create
 from projections import domain, handlers
 from projections.consumers import UNKNOWN_ORDER
-from tests.projections.conftest import saga
+from tests.projections.conftest import ORIGIN, saga
 from tests.projections.test_views import SseClient
 
 
@@ -66,13 +66,13 @@ def test_websocket_waits_for_an_accepted_order_and_closes_4404_for_an_unknown_on
     (created,) = saga(order_id, r.ORDER_CREATED)
 
     async def scenario():
-        socket = WebsocketCommunicator(application, f"/ws/orders/{order_id}/")
+        socket = WebsocketCommunicator(application, f"/ws/orders/{order_id}/", headers=[ORIGIN])
         assert (await socket.connect())[0]
         assert await socket.receive_nothing(timeout=0.2)
         await sync_to_async(handlers.project_event)(created)
         first = await socket.receive_json_from(timeout=3)
         await socket.disconnect()
-        stranger = WebsocketCommunicator(application, f"/ws/orders/{'e' * 32}/")
+        stranger = WebsocketCommunicator(application, f"/ws/orders/{'e' * 32}/", headers=[ORIGIN])
         await stranger.connect()
         closed = await stranger.receive_output(timeout=3)
         return first, closed
@@ -88,7 +88,7 @@ def test_websocket_starts_with_the_stored_projection():
     handlers.project_event(created)
 
     async def scenario():
-        socket = WebsocketCommunicator(application, f"/ws/orders/{order_id}/")
+        socket = WebsocketCommunicator(application, f"/ws/orders/{order_id}/", headers=[ORIGIN])
         assert (await socket.connect())[0]
         first = await socket.receive_json_from(timeout=3)
         await socket.disconnect()

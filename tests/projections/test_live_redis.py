@@ -43,7 +43,9 @@ def listening(port: int) -> bool:
 @pytest.fixture
 def daphne_on_redis(tmp_path):
     port = free_port()
-    env = {**os.environ, "REDIS_URL": REDIS_URL, "DJANGO_SETTINGS_MODULE": "ecom_project.settings", "LOG_LEVEL": "WARNING"}
+    # The feed is for staff; this drill is about the layer between processes, so it opens the feed.
+    env = {**os.environ, "REDIS_URL": REDIS_URL, "DJANGO_SETTINGS_MODULE": "ecom_project.settings", "LOG_LEVEL": "WARNING",
+           "PUBLIC_ORDER_FEED": "true"}
     log = open(tmp_path / "daphne.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ecom_project.asgi:application"],
@@ -74,7 +76,9 @@ def test_projector_here_reaches_a_websocket_on_daphne_there(daphne_on_redis, red
     events = saga(order_id, *HAPPY)
     (other,) = saga(order_id + "-other", r.ORDER_CREATED)
     url = f"ws://127.0.0.1:{daphne_on_redis}"
-    with connect(f"{url}/ws/orders/{order_id}/", open_timeout=10) as one, connect(f"{url}/ws/orders/", open_timeout=10) as every:
+    origin = "http://127.0.0.1"  # an allowed host, as a browser on the dashboard would send
+    with connect(f"{url}/ws/orders/{order_id}/", open_timeout=10, origin=origin) as one, \
+            connect(f"{url}/ws/orders/", open_timeout=10, origin=origin) as every:
         handlers.project_event(other)
         for event in events:
             handlers.project_event(event)

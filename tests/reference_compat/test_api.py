@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
-from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import BasePermission
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -66,20 +66,25 @@ def test_post_orders_is_201_with_the_order_id_and_repeats_by_client_id(api):
     assert conflict.status_code == 409 and conflict.json()["error"]["fields"] == {"orderId": "already used with a different body"}
 
 
-def test_get_orders_is_a_plain_array_of_the_newest_100_projections(api):
+def test_get_orders_is_a_plain_array_of_the_newest_100_projections(staff_api):
     ids = [f"{i:032x}" for i in range(105)]
     for index, order_id in enumerate(ids):
         project(order_id, HAPPY[:1] if index % 2 else HAPPY)
-    answer = api.get("/orders").json()
+    answer = staff_api.get("/orders").json()
     assert isinstance(answer, list) and len(answer) == 100
-    page = api.get("/api/read/orders", {"limit": 100}).json()["results"]
+    page = staff_api.get("/api/read/orders", {"limit": 100}).json()["results"]
     assert answer == page  # the same projections, newest first, in the same shape
-    shipped = api.get("/orders", {"status": "SHIPPED"}).json()
+    shipped = staff_api.get("/orders", {"status": "SHIPPED"}).json()
     assert shipped and {p["status"] for p in shipped} == {"SHIPPED"}
 
 
-def test_get_orders_with_an_unknown_status_is_the_same_400(api):
-    theirs, ours = api.get("/orders", {"status": "LOST"}), api.get("/api/read/orders", {"status": "LOST"})
+def test_get_orders_is_for_staff_as_get_api_read_orders(api):
+    theirs, ours = api.get("/orders"), api.get("/api/read/orders")
+    assert theirs.status_code == ours.status_code == 401 and theirs.json() == ours.json()
+
+
+def test_get_orders_with_an_unknown_status_is_the_same_400(staff_api):
+    theirs, ours = staff_api.get("/orders", {"status": "LOST"}), staff_api.get("/api/read/orders", {"status": "LOST"})
     assert theirs.status_code == ours.status_code == 400 and theirs.json() == ours.json()
 
 
@@ -133,12 +138,19 @@ def test_admin_routes_take_the_staff_jwt_only(api, staff_api, django_user_model,
     assert answer.json()["error"]["fields"] == twin.json()["error"]["fields"]
 
 
-def test_a_rule_added_to_the_list_view_applies_to_get_orders_and_not_to_post(api, monkeypatch):
-    """The aliases inherit their views' policy: what issue 17 puts on the list view reaches /orders."""
-    monkeypatch.setattr(OrderProjectionListApi, "permission_classes", [IsAdminUser])
-    assert api.get("/api/read/orders").status_code == 403
-    assert api.get("/orders").status_code == 403
-    assert api.head("/orders").status_code == 403
+class NobodyMayRead(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return False
+
+
+def test_a_rule_added_to_the_list_view_applies_to_get_orders_and_not_to_post(api, staff_api, monkeypatch):
+    """The aliases inherit their views' policy: what is put on the list view reaches /orders (its
+    own rule, staff only, lets this staff JWT read; the added one refuses even staff)."""
+    assert staff_api.get("/orders").status_code == 200
+    monkeypatch.setattr(OrderProjectionListApi, "permission_classes", [NobodyMayRead])
+    assert staff_api.get("/api/read/orders").status_code == 403
+    assert staff_api.get("/orders").status_code == 403
+    assert staff_api.head("/orders").status_code == 403
     assert post(api, "/orders", BODY).status_code == 201
 
 

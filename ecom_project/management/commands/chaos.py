@@ -14,7 +14,7 @@ from django.test import Client
 from tqdm import tqdm
 
 from ecom_project.chaos.drill import AppAccess, ChaosDrill
-from ecom_project.chaos.plan import SCARCE_SKU
+from ecom_project.chaos.plan import FAULT_KINDS, SCARCE_SKU
 from ecom_project.chaos.report import report_lines
 from ecom_project.config import ConfigError
 from ecom_project.management.broker_setup import engines_for_run
@@ -65,9 +65,9 @@ class Command(BaseCommand):
     help = (
         "Reliability drill: place N orders with a mix of outcomes through POST /api/orders while injecting "
         "seed-chosen faults (consumer/relay crashes with supervised restarts, handler errors, a handler slower "
-        "than max.poll.interval.ms, duplicate deliveries, poison messages), wait for quiescence, check the "
-        "invariants and print a report. Exits 1 on any violation. Runs every consumer in this process on a fresh "
-        "embedded broker unless KAFKA_BROKERS is set (then it must be a broker with no earlier pipeline traffic)."
+        "than max.poll.interval.ms, duplicate deliveries, poison messages, the broker frozen for 20 s), wait for quiescence, check the "
+        "invariants and print a report. Exits 1 on any violation. Runs every consumer in this process on fresh "
+        "scratch engines (Kafka, FerretDB) unless KAFKA_BROKERS/MONGO_URL are set (then it must be a broker with no earlier pipeline traffic)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -80,8 +80,9 @@ class Command(BaseCommand):
         faults = max(10, orders // 100) if faults is None else faults
         if not 1 <= orders <= MAX_ORDERS:
             raise CommandError(f"--orders must be between 1 and {MAX_ORDERS}, got {orders}")
-        if not 9 <= faults <= 10 * orders + 9 or not 1 <= timeout <= 86_400:
-            raise CommandError("--faults must be at least 9 (one of every kind) and --timeout 1-86400 s")
+        kinds = len(FAULT_KINDS)
+        if not kinds <= faults <= 10 * orders + kinds or not 1 <= timeout <= 86_400:
+            raise CommandError(f"--faults must be at least {kinds} (one of every kind) and --timeout 1-86400 s")
         if verbosity < 2:  # the report is the output; thread deaths and dead letters are expected here
             logging.disable(logging.CRITICAL)
         self._tune_for_chaos()
@@ -95,6 +96,7 @@ class Command(BaseCommand):
                 apps=app_access(orders=orders), orders=orders, seed=seed, faults=faults, quiescence_timeout=timeout,
                 progress=lambda line: self.stderr.write(line) if verbosity >= 1 else None,
                 bar=(lambda it, **kw: tqdm(it, file=sys.stderr, **kw)) if show else None,
+                broker=engines.kafka if engines else None,  # None with KAFKA_BROKERS: broker.pause is then skipped
             )
             report = drill.run()
         except ConfigError as exc:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
+from ecom_project.access import service_token
 from ecom_project.perf.load_report import report_lines
 from ecom_project.perf.command_flags import one_line_errors
 from ecom_project.perf.load_run import LoadError, LoadPlan
@@ -17,6 +19,15 @@ from ecom_project.perf.order_mix import DEFAULT_MIX, MixError, parse_mix
 
 def _env_number(name: str, default: str) -> str:
     return os.environ.get(name) or default
+
+
+def _own_token() -> str:
+    """A token of staff user 'loadgen' in this machine's database (the pipeline `make run` started
+    uses it too); empty when there is none, and the feed then works only with PUBLIC_ORDER_FEED."""
+    try:
+        return service_token(username="loadgen")
+    except (DatabaseError, PermissionError):
+        return ""
 
 
 def _number(flag: str, text: str, kind: type = float) -> float:
@@ -47,6 +58,8 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="directory of the JSON result and the plot (default var/loadgen)")
         parser.add_argument("--no-follow", action="store_true", help="intake only: no websocket, no terminal tracking")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument("--token", help="staff JWT for the all-orders feed (env LOADGEN_TOKEN; default: one of "
+                                            "staff user 'loadgen', made here, when the target shares this database)")
 
     def handle(self, *args, **options) -> None:
         plan = self._plan(options)
@@ -78,6 +91,7 @@ class Command(BaseCommand):
             drain_timeout=_number("--drain-timeout", options["drain_timeout"]),
             follow=not options["no_follow"],
             auth_limit=settings.PAYMENT_AUTH_LIMIT,
+            token=(options["token"] or os.environ.get("LOADGEN_TOKEN") or _own_token()) if not options["no_follow"] else "",
         )
         try:
             plan.validate()

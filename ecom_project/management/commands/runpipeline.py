@@ -55,6 +55,7 @@ class Command(BaseCommand):
             def ready() -> None:
                 live.serve_on(asyncio.get_event_loop())  # consumer threads push on the server's loop
                 self.stdout.write(f"pipeline ready: dashboard http://{host}:{port}/dashboard/  API http://{host}:{port}/api/orders")
+                call_command("login_link", base_url=f"http://{host}:{port}", stdout=self.stdout)  # one-time operator login
                 sys.stdout.flush()
 
             daphne.server.Server(
