@@ -77,20 +77,23 @@ def test_projector_here_reaches_a_websocket_on_daphne_there(daphne_on_redis, red
     (other,) = saga(order_id + "-other", r.ORDER_CREATED)
     url = f"ws://127.0.0.1:{daphne_on_redis}"
     origin = "http://127.0.0.1"  # an allowed host, as a browser on the dashboard would send
+    # The order socket opens on a known order (an unknown id is closed with 4404): its first event is
+    # projected before, and the socket's first message is that snapshot.
+    handlers.project_event(events[0])
     with connect(f"{url}/ws/orders/{order_id}/", open_timeout=10, origin=origin) as one, \
             connect(f"{url}/ws/orders/", open_timeout=10, origin=origin) as every:
         handlers.project_event(other)
-        for event in events:
+        for event in events[1:]:
             handlers.project_event(event)
         statuses = [json.loads(one.recv(timeout=10))["status"] for _ in events]
         ours = {order_id, order_id + "-other"}
         seen_all = []
         for _ in range(500):  # the all-orders group may carry other processes' orders too: keep ours only
-            if len(seen_all) == len(events) + 1:
+            if len(seen_all) == len(events):  # the later events and the other order's
                 break
             projection = json.loads(every.recv(timeout=10))
             if projection["orderId"] in ours:
                 seen_all.append(projection)
     assert statuses == [domain.PENDING, domain.INVENTORY_RESERVED, domain.PAYMENT_AUTHORIZED, domain.SHIPPED]
     mine = [p["status"] for p in seen_all if p["orderId"] == order_id]
-    assert mine == statuses and any(p["orderId"] == order_id + "-other" for p in seen_all)
+    assert mine == statuses[1:] and any(p["orderId"] == order_id + "-other" for p in seen_all)
