@@ -30,7 +30,10 @@ def drill_owns_its_broker(settings, monkeypatch):
 @pytest.mark.timeout(400)
 def test_chaos_run_of_100_orders_keeps_every_invariant(drill_owns_its_broker):
     out = StringIO()
-    call_command("chaos", orders=100, seed=7, faults=12, timeout=240, stdout=out, stderr=StringIO())
+    try:
+        call_command("chaos", orders=100, seed=7, faults=12, timeout=240, stdout=out, stderr=StringIO())
+    except CommandError:  # the report says which invariant failed: show it, not just the exit line
+        pytest.fail(out.getvalue())
     report = out.getvalue()
     assert "RESULT: no violations" in report, report
     assert "FAIL" not in report
