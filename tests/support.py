@@ -122,9 +122,10 @@ def read_to_end(topic: str, *, keys: set[str] | None = None, timeout: float = 30
 
 
 @contextmanager
-def running_pipeline(workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_pipeline(workdir: Path, env: dict[str, str] | None = None, *, ready: bytes = b"pipeline ready") -> Iterator[str]:
     """`manage.py runpipeline` (its own engines and SQLite, both in `workdir`) on a free port; yields
-    its URL once it says it is ready, and stops it with SIGTERM (killed if that hangs)."""
+    its URL once its output (`workdir/runpipeline.log`) shows `ready`, and stops it with SIGTERM
+    (killed if that hangs)."""
     port = free_port()
     full_env = {key: value for key, value in os.environ.items() if key not in {"KAFKA_BROKERS", "REDIS_URL", "MONGO_URL"}}
     # DATA_DIR: engines of its own (local Kafka/FerretDB data), never those of a developer's `make run`.
@@ -138,7 +139,7 @@ def running_pipeline(workdir: Path, env: dict[str, str] | None = None) -> Iterat
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         try:
-            wait_until(lambda: b"pipeline ready" in log_path.read_bytes() or process.poll() is not None,
+            wait_until(lambda: ready in log_path.read_bytes() or process.poll() is not None,
                        timeout=120, message="runpipeline ready")
             assert process.poll() is None, log_path.read_text()[-3000:]
             yield f"http://127.0.0.1:{port}"

@@ -1,11 +1,10 @@
 """The dashboard in real Chromium against a real all-in-one pipeline (runpipeline subprocess with
-its own embedded broker): orders placed over HTTP appear and finish on screen without a reload."""
+its own local engines): orders placed over HTTP appear and finish on screen without a reload."""
 from __future__ import annotations
 
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -13,8 +12,7 @@ import urllib.request
 import pytest
 from django.conf import settings
 
-from ecom_project.supervision import free_port
-from tests.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium, wait_until
+from tests.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium, running_pipeline
 
 pytestmark = [requires_chromium, pytest.mark.browser]
 
@@ -24,30 +22,12 @@ def pipeline_and_link(tmp_path_factory):
     """`manage.py runpipeline` on a free port (migrated first, as `make run` does); its URL and the
     one-time operator login link it prints once it is ready."""
     workdir = tmp_path_factory.mktemp("pipeline")
-    port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in {"KAFKA_BROKERS", "REDIS_URL", "MONGO_URL"}}
-    env.update(PORT=str(port), HOST="127.0.0.1", SQLITE_PATH=str(workdir / "db.sqlite3"), LOG_LEVEL="WARNING")
-    log_path = workdir / "runpipeline.log"
-    log = open(log_path, "wb")
+    env.update(SQLITE_PATH=str(workdir / "db.sqlite3"))
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runpipeline"], cwd=settings.BASE_DIR, env=env,
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    try:
-        wait_until(lambda: b"operator login" in log_path.read_bytes() or process.poll() is not None,
-                   timeout=120, message="runpipeline ready")
-        assert process.poll() is None, log_path.read_text()[-3000:]
-        link = re.search(r"operator login \(one-time.*?\): (\S+)", log_path.read_text()).group(1)
-        yield f"http://127.0.0.1:{port}", link
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with running_pipeline(workdir, ready=b"operator login") as url:
+        link = re.search(r"operator login \(one-time.*?\): (\S+)", (workdir / "runpipeline.log").read_text()).group(1)
+        yield url, link
 
 
 @pytest.fixture(scope="module")
