@@ -40,6 +40,15 @@ group.initial.rebalance.delay.ms=0
 """
 
 
+def new_cluster_id() -> str:
+    """A random cluster id as Kafka writes them (URL-safe base64 of 16 bytes), never starting with "-":
+    the storage tool would read such an id as an option (Kafka's own Uuid avoids it the same way)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class LocalKafka:
     def __init__(self, *, data_dir: Path, log_path: Path, partitions: int, heap: str = "512m",
                  port: int | None = None, controller_port: int | None = None) -> None:
@@ -85,7 +94,7 @@ class LocalKafka:
         return config
 
     def _format(self, java: str, libs: Path, config: Path) -> None:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         result = subprocess.run(
             [*self._java(java, libs, "256m"), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
             capture_output=True, text=True, stdin=subprocess.DEVNULL,

@@ -76,3 +76,12 @@ def test_step_timeouts_take_one_number_or_per_step_overrides():
     assert step_timeouts("X", "5", steps=steps, default=60) == dict.fromkeys(steps, 5)
     assert step_timeouts("X", "payment=7, compensation=300", steps=steps, default=60) == {
         "inventory": 60, "payment": 7, "shipping": 60, "compensation": 300}
+
+
+def test_kafka_cluster_ids_never_look_like_an_option():
+    """A fresh clone's first `make run` once failed: the storage tool read a cluster id starting with "-" as a flag."""
+    from ecom_project.engines.kafka import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(5000)]  # about 78 would start with "-" without the guard
+    assert not any(cluster_id.startswith("-") for cluster_id in ids)
+    assert all(len(cluster_id) == 22 for cluster_id in ids)
