@@ -43,12 +43,15 @@ try:
     HANDLER_MAX_ATTEMPTS = env_int("HANDLER_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
     HANDLER_BACKOFF_MS = env_int("HANDLER_BACKOFF_MS", 50, minimum=0, maximum=60000)
     CONSUMER_BATCH_SIZE = env_int("CONSUMER_BATCH_SIZE", 500, minimum=1, maximum=10000)
+    # Event ids each consumer remembers having applied, to skip redeliveries without a store round trip;
+    # older ones are forgotten (the handlers' applied-event guards still make them no-ops).
+    CONSUMER_DEDUPE_WINDOW = env_int("CONSUMER_DEDUPE_WINDOW", 20000, minimum=1, maximum=10_000_000)
     OUTBOX_POLL_MS = env_int("OUTBOX_POLL_MS", 100, minimum=1, maximum=60000)
     OUTBOX_LEASE_MS = env_int("OUTBOX_LEASE_MS", 10000, minimum=100, maximum=600000)
-    # How often a relay looks for entries that no write of its own process told it of (another process's,
-    # or a crash's): a scan of each collection, which on FerretDB reads every document (docs/store.md).
     # Consumers whose outbox relay a web process of its own runs (runmulti, compose set "orders").
     WEB_OUTBOX_RELAY = env_list("WEB_OUTBOX_RELAY", "")
+    # How often a relay looks for entries that no write of its own process told it of (another process's,
+    # or a crash's): a scan of each collection, which on FerretDB reads every document (docs/store.md).
     OUTBOX_SCAN_MS = env_int("OUTBOX_SCAN_MS", 10000, minimum=100, maximum=3600000)
     _keys = signing_keys(data_dir=DATA_DIR, from_env_only=PRODUCTION)
     SECRET_KEY, JWT_SECRET = _keys["DJANGO_SECRET_KEY"], _keys["JWT_SECRET"]

@@ -1,4 +1,4 @@
-"""Consumer groups that start at the end of their topics instead of at the beginning."""
+"""Consumer groups: starting new ones at the end of their topics, and how far behind one is."""
 from __future__ import annotations
 
 import time
@@ -42,3 +42,28 @@ def end_offset(consumer: Consumer, topic: str, partition: int, *, timeout: float
             if not (error.retriable() or error.code() in _SETTLING) or time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def group_lag(bootstrap: str, group_id: str, topics: Sequence[str], *, timeout: float = 2.0) -> int | None:
+    """Messages of `topics` the group has not committed yet (high watermark minus committed offset, summed);
+    None when the broker can't say. A plain client with the group's id reads the committed offsets
+    without joining the group."""
+    client = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
+                       "client.id": f"lag-{uuid.uuid4().hex[:6]}"})
+    try:
+        metadata = client.list_topics(timeout=timeout).topics
+        partitions = [TopicPartition(t, p) for t in topics if t in metadata for p in metadata[t].partitions]
+        if not partitions:
+            return None
+        total = 0
+        for committed in client.committed(partitions, timeout=timeout):
+            low, high = client.get_watermark_offsets(committed, timeout=timeout, cached=False)
+            position = committed.offset if committed.offset >= 0 else low
+            if high < position:  # an answer that cannot be right counts as "not reported"
+                return None
+            total += high - position
+        return total
+    except KafkaException:
+        return None
+    finally:
+        client.close()

@@ -19,13 +19,14 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from ecom_project.events.envelope import Envelope
-from ecom_project.messaging import failpoints
+from ecom_project.messaging import failpoints, unit_of_work
 from ecom_project.messaging.producer import PublishError, Publisher
 from ecom_project.observability import metrics
 from ecom_project.mongo import ensure_index
 
 log = logging.getLogger(__name__)
-_relay_wakeups: set[threading.Event] = set()  # in-process relays publish at once instead of at their next poll
+# In-process relays publish at once instead of at their next poll: collection full name -> their wake-ups.
+_relay_wakeups: dict[str, set[threading.Event]] = defaultdict(set)
 # Ids of documents this process just gave events, per collection: the relay claims those by _id.
 # A scan finds the rest (other processes' writes, a crash's leftovers) every OUTBOX_SCAN_MS: on
 # FerretDB a query on anything but _id reads the whole collection (docs/store.md).
@@ -41,10 +42,22 @@ def _hint(collection: Any, doc_id: Any) -> None:
             _pending_hints[collection.full_name].add(doc_id)
 
 
-def _queued(collection: Any, doc_id: Any) -> None:
-    _hint(collection, doc_id)
-    for wakeup in list(_relay_wakeups):
+def relay_hint(collection: Any, doc_ids: Any) -> None:
+    """Tell the in-process relays of `collection` that these documents have events to publish."""
+    for doc_id in doc_ids:
+        _hint(collection, doc_id)
+    for wakeup in list(_relay_wakeups.get(collection.full_name, ())):
         wakeup.set()
+
+
+def _queued(collection: Any, doc_id: Any, entries: list[dict]) -> None:
+    """A write stored `entries` in `doc_id`'s outbox: the current batch publishes them when there is one
+    (a consumer's batch, `unit_of_work`), else the relays do."""
+    uow = unit_of_work.current()
+    if uow is not None and doc_id is not None and not isinstance(doc_id, dict):
+        uow.queued(collection, doc_id, entries)
+    else:
+        relay_hint(collection, [doc_id])
 
 
 def _take_hints(collection: Any, limit: int) -> list[Any]:
@@ -63,12 +76,13 @@ def outbox_entry(event: Envelope) -> dict[str, str]:
 
 def insert_with_events(collection: Any, document: dict, events: Sequence[Envelope] = ()) -> bool:
     """Insert a new document together with its events; False if its _id exists already."""
+    entries = [outbox_entry(e) for e in events]
     try:
-        collection.insert_one({**document, "outbox": [outbox_entry(e) for e in events]})
+        collection.insert_one({**document, "outbox": entries})
     except DuplicateKeyError:
         return False
-    if events:
-        _queued(collection, document.get("_id"))
+    if entries:
+        _queued(collection, document.get("_id"), entries)
     return True
 
 
@@ -90,8 +104,9 @@ def update_with_events(
     query = dict(filter)
     change = copy.deepcopy(update)
     push = change.setdefault("$push", {})
-    if events:
-        push["outbox"] = {"$each": [outbox_entry(e) for e in events]}
+    entries = [outbox_entry(e) for e in events]
+    if entries:
+        push["outbox"] = {"$each": entries}
     if applied_event_id:
         query["appliedEvents"] = {"$ne": applied_event_id}
         push["appliedEvents"] = applied_event_id
@@ -102,8 +117,8 @@ def update_with_events(
     except DuplicateKeyError:  # upsert raced or the guard excluded an existing document
         return False
     changed = result.matched_count > 0 or result.upserted_id is not None
-    if changed and events:
-        _queued(collection, filter.get("_id", result.upserted_id))
+    if changed and entries:
+        _queued(collection, filter.get("_id", result.upserted_id), entries)
     return changed
 
 
@@ -149,7 +164,9 @@ class OutboxRelay:
 
     def run(self) -> None:
         log.info("outbox relay started", extra={"relay": self.owner})
-        _relay_wakeups.add(self._wakeup)
+        names = [collection.full_name for collection in self._collections()]
+        for name in names:
+            _relay_wakeups[name].add(self._wakeup)
         failures = 0
         try:
             while not self.stop_event.is_set():
@@ -166,7 +183,8 @@ class OutboxRelay:
                 if sent == 0:
                     self._wakeup.wait(self.poll_ms / 1000)
         finally:
-            _relay_wakeups.discard(self._wakeup)
+            for name in names:
+                _relay_wakeups[name].discard(self._wakeup)
         log.info("outbox relay stopped", extra={"relay": self.owner, "published": self.published})
 
     def stop(self) -> None:

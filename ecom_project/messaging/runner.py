@@ -1,9 +1,17 @@
-"""The one consumer runner: poll a batch -> decode -> validate -> dedupe -> dispatch -> record -> commit.
+"""The one consumer runner: poll a batch -> decode -> validate -> dedupe -> dispatch -> publish -> commit.
 
-Offsets are committed only after every message of the batch has its effects stored or
-has been dead-lettered; a poison message or an exhausted handler goes to the DLQ and
-the partition keeps flowing. `stop()` (SIGTERM) lets the batch in hand finish, commits
-and closes.
+Each batch is one unit of work (`unit_of_work`): the handlers' writes store their events in
+their documents' outboxes; after the batch those events are published in one produce call
+and pulled from the outboxes in one bulk write per collection, then the offsets are committed
+once. Offsets are committed only after every message of the batch has its effects stored or
+has been dead-lettered; a poison message or an exhausted handler goes to the DLQ and the
+partition keeps flowing. `stop()` (SIGTERM) lets the batch in hand finish, commits and closes.
+
+Idempotency lives in one place: every handler's write carries the applied-event guard (or an
+equivalent unique key), so a redelivered event changes nothing. The runner only keeps a bounded
+window of the event ids it applied recently (`CONSUMER_DEDUPE_WINDOW`), which skips the common
+redeliveries (a duplicate in one batch, a partition coming back after a rebalance) without a
+store round trip; memory does not grow with the number of events ever consumed.
 """
 from __future__ import annotations
 
@@ -12,27 +20,43 @@ import socket
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from django.conf import settings
-from pymongo.errors import BulkWriteError
 
 from ecom_project.events.envelope import Envelope, InvalidEvent, decode
 from ecom_project.events.registry import DLQ_SUFFIX
-from ecom_project.messaging import deadletters, failpoints
+from ecom_project.messaging import deadletters, failpoints, unit_of_work
 from ecom_project.messaging.consumers import ConsumerSpec
 from ecom_project.messaging.producer import Publisher, bootstrap_servers
-from ecom_project.mongo import find_by_ids, get_db
+from ecom_project.mongo import get_db
 from ecom_project.observability import metrics
 from ecom_project.observability.logging import event_context
 
 log = logging.getLogger(__name__)
 
 
-def processed_events(consumer: str) -> Any:
-    return get_db()[f"{consumer}_processed_events"]
+class RecentEvents:
+    """The last `size` event ids a runner applied, oldest forgotten first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._ids
+
+    def add(self, event_id: str) -> None:
+        self._ids[event_id] = None
+        self._ids.move_to_end(event_id)
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 def consumer_status() -> Any:
@@ -67,7 +91,7 @@ class ConsumerRunner:
         self.assigned = threading.Event()
         self.stats = {"processed": 0, "duplicates": 0, "failures": 0, "deadLetters": 0, "batches": 0}
         self._status_at = 0.0
-        self._processed = processed_events(spec.name)
+        self.recent = RecentEvents(settings.CONSUMER_DEDUPE_WINDOW)
         self._consumer: Consumer | None = None
 
     @property
@@ -138,20 +162,18 @@ class ConsumerRunner:
                 decoded.append((message, decode(message.value())))
             except InvalidEvent as exc:
                 self._dead_letter(message, None, str(exc), attempts=0)
-        done = self._already_processed(env for _, env in decoded)
-        newly_done: list[dict] = []
-        for index, (message, event) in enumerate(decoded):
-            if index == len(decoded) // 2 and index:
-                failpoints.hit("runner.mid_batch")
-            record_id = f"{self.spec.name}:{event.event_id}"
-            if record_id in done:
-                self.stats["duplicates"] += 1
-                metrics.EVENTS_DUPLICATE.labels(self.spec.name, message.topic()).inc()
-                continue
-            if self._dispatch(message, event):
-                done.add(record_id)
-                newly_done.append({"_id": record_id, "topic": message.topic(), "at": datetime.now(timezone.utc)})
-        self._record_processed(newly_done)
+        with unit_of_work.batch(self.spec.name) as uow:
+            for index, (message, event) in enumerate(decoded):
+                if index == len(decoded) // 2 and index:
+                    failpoints.hit("runner.mid_batch")
+                event_id = str(event.event_id)
+                if event_id in self.recent:
+                    self.stats["duplicates"] += 1
+                    metrics.EVENTS_DUPLICATE.labels(self.spec.name, message.topic()).inc()
+                    continue
+                if self._dispatch(message, event):
+                    self.recent.add(event_id)
+        uow.flush(self.publisher)
         failpoints.hit("runner.after_effects")
         if offsets:
             self._commit(consumer, [TopicPartition(t, p, o) for (t, p), o in offsets.items()])
@@ -165,21 +187,6 @@ class ConsumerRunner:
             # the new owner gets these messages again, and its dedupe makes that harmless.
             self.stats["commitFailures"] = self.stats.get("commitFailures", 0) + 1
             log.warning("offset commit refused", extra={"consumer": self.spec.name, "error": str(exc)})
-
-    def _already_processed(self, events) -> set[str]:
-        ids = [f"{self.spec.name}:{e.event_id}" for e in events]
-        if not ids:
-            return set()
-        return {d["_id"] for d in find_by_ids(self._processed, ids, {"_id": 1})}
-
-    def _record_processed(self, records: list[dict]) -> None:
-        if not records:
-            return
-        try:
-            self._processed.insert_many(records, ordered=False)
-        except BulkWriteError as exc:  # a redelivery after a crash: already recorded is fine
-            if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
-                raise
 
     def _dispatch(self, message: Message, event: Envelope) -> bool:
         """True when the handler applied the event; False when it went to the DLQ."""

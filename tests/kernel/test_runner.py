@@ -41,14 +41,28 @@ def test_event_is_applied_once_and_its_reply_published(probe, start_worker):
 
 def test_duplicate_delivery_gives_one_effect(probe, start_worker):
     handler, spec = probe
-    start_worker([spec])
+    worker = start_worker([spec])
     event = order_created()
-    later = order_created()
+    later = order_created(event.key)  # one key, one partition: `later` comes after every copy of `event`
     publish(event, event)
     publish(event, later)
-    wait_until(lambda: count_of(later.key) == 1)
-    wait_until(lambda: handler.calls >= 2)
-    assert count_of(event.key) == 1
+    wait_until(lambda: count_of(later.key) == 2)
+    assert handler.calls == 2, "the runner's window skips the copies without calling the handler"
+    assert worker.runners[0].stats["duplicates"] == 2
+
+
+def test_a_duplicate_the_window_forgot_is_a_no_op_by_the_handlers_guard(probe, start_worker, settings):
+    settings.CONSUMER_DEDUPE_WINDOW = 1
+    handler, spec = probe
+    worker = start_worker([spec])
+    event = order_created()
+    other = order_created(event.key)
+    publish(event, other, event)  # the window holds only `other` when the copy of `event` comes
+    last = order_created(event.key)
+    publish(last)
+    wait_until(lambda: count_of(event.key) == 3)
+    assert handler.calls == 4 and worker.runners[0].stats["duplicates"] == 0
+    assert effects().find_one({"_id": event.key})["appliedEvents"] == [str(e.event_id) for e in (event, other, last)]
 
 
 def test_poison_message_goes_to_dlq_and_partition_keeps_flowing(probe, start_worker):

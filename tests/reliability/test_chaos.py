@@ -87,3 +87,9 @@ def test_invariants_catch_an_unexpected_dead_letter_and_a_missed_poison():
     letters = [{"key": "o1", "originalTopic": "t", "consumer": "c"}]
     check = inv.dead_letters_are_the_poison(letters, [("p1", "t")], {"t": {"c"}})
     assert sorted(check.violations) == ["poison p1 on t not dead-lettered by c", "unexpected dead letter o1 on t by c"]
+
+
+def test_invariants_catch_a_consumer_that_did_not_commit_everything():
+    check = inv.every_group_consumed_its_topics({"orders": 0, "payments": 3, "shipping": None})
+    assert check.violations == ["payments: 3 events not committed", "shipping: lag unknown"]
+    assert inv.every_group_consumed_its_topics({"orders": 0}).ok
