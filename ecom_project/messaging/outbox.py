@@ -154,6 +154,7 @@ class OutboxRelay:
         self._wakeup = threading.Event()
         self._scanned_at: dict[str, float] = {}
         self._backlogs: dict[str, int] = {}
+        self._pending_at_scan: dict[str, set[Any]] = {}
         self.scan_interval = scan_ms / 1000
 
     @property
@@ -210,7 +211,13 @@ class OutboxRelay:
         if time.monotonic() - self._scanned_at[name] >= self.scan_interval:
             self._scanned_at[name] = time.monotonic()
             pending = [d["_id"] for d in collection.find(PENDING, {"_id": 1})]
-            self._backlogs[name] = len(pending)
+            # A consumer's batch publishes its own writes' events right after the batch (unit_of_work): a
+            # document pending at one scan may just be in such a batch. One still pending at the next
+            # scan is left over (a crash, a failed publish) and is claimed; at start-up, all are.
+            previous, self._pending_at_scan[name] = self._pending_at_scan.get(name), set(pending)
+            if previous is not None:
+                pending = [doc_id for doc_id in pending if doc_id in previous]
+            self._backlogs[name] = len(self._pending_at_scan[name])
             metrics.OUTBOX_BACKLOG.labels(self.name).set(sum(self._backlogs.values()))
             room = self.batch_size - len(candidates)
             candidates.extend([doc_id for doc_id in pending if doc_id not in candidates][:max(room, 0)])
