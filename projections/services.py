@@ -5,13 +5,23 @@ import logging
 import re
 from typing import Any
 
+from django.conf import settings
+
 from ecom_project import live
+from ecom_project.bounded import LRU
 from ecom_project.events.envelope import Envelope
 from projections import domain, repository
 
 log = logging.getLogger(__name__)
 ALL_ORDERS_GROUP = "orders"
 MAX_WRITE_ATTEMPTS = 20
+
+
+# The projections this process wrote last, as stored: the next event of an order folds into it without
+# reading it back. Sound because every write is a compare-and-swap on `revision`: if anyone else wrote
+# the order since (another replica, a rebuild), the write fails, the entry is dropped and the order read;
+# and an event the kept copy has already is checked against the store before it is skipped.
+_written: LRU[str, dict[str, Any]] = LRU(settings.PROJECTION_CACHE_SIZE)
 
 
 class ProjectionConflict(RuntimeError):
@@ -38,16 +48,23 @@ def projection_apply(*, event: Envelope, collection: Any | None = None, notify: 
 
     Optimistic concurrency: read, fold (pure), write only if the revision is unchanged;
     two consumers writing the same order concurrently simply retry the fold."""
+    cached = collection is None  # a rebuild writes elsewhere, and reads what it wrote
     for _ in range(MAX_WRITE_ATTEMPTS):
-        current = repository.find(event.key, collection=collection)
-        projection = domain.apply_event(current, event)
+        current = _written.get(event.key) if cached else None
+        projection = domain.apply_event(current, event) if current else None
+        if projection is None:  # not kept, or "already in it" by the kept copy: the store decides
+            current = repository.find(event.key, collection=collection)
+            projection = domain.apply_event(current, event)
         if projection is None:
             return None
         previous = current["revision"] if current else 0
         if repository.save_if_unchanged(projection, previous_revision=previous, collection=collection):
+            if cached:
+                _written.put(event.key, {**projection, "_id": projection["orderId"]})
             if notify:
                 projection_broadcast(projection=projection)
             return projection
+        _written.pop(event.key)
     raise ProjectionConflict(f"order {event.key} changed {MAX_WRITE_ATTEMPTS} times while applying {event.event_id}")
 
 

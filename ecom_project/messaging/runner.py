@@ -20,13 +20,13 @@ import socket
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from django.conf import settings
 
+from ecom_project.bounded import LRU
 from ecom_project.events.envelope import Envelope, InvalidEvent, decode
 from ecom_project.events.registry import DLQ_SUFFIX
 from ecom_project.messaging import deadletters, failpoints, unit_of_work
@@ -37,26 +37,6 @@ from ecom_project.observability import metrics
 from ecom_project.observability.logging import event_context
 
 log = logging.getLogger(__name__)
-
-
-class RecentEvents:
-    """The last `size` event ids a runner applied, oldest forgotten first."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def __contains__(self, event_id: str) -> bool:
-        return event_id in self._ids
-
-    def add(self, event_id: str) -> None:
-        self._ids[event_id] = None
-        self._ids.move_to_end(event_id)
-        while len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._ids)
 
 
 def consumer_status() -> Any:
@@ -91,7 +71,7 @@ class ConsumerRunner:
         self.assigned = threading.Event()
         self.stats = {"processed": 0, "duplicates": 0, "failures": 0, "deadLetters": 0, "batches": 0}
         self._status_at = 0.0
-        self.recent = RecentEvents(settings.CONSUMER_DEDUPE_WINDOW)
+        self.recent: LRU[str, bool] = LRU(settings.CONSUMER_DEDUPE_WINDOW)  # event ids applied lately
         self._consumer: Consumer | None = None
 
     @property
@@ -172,7 +152,7 @@ class ConsumerRunner:
                     metrics.EVENTS_DUPLICATE.labels(self.spec.name, message.topic()).inc()
                     continue
                 if self._dispatch(message, event):
-                    self.recent.add(event_id)
+                    self.recent.put(event_id, True)
         uow.flush(self.publisher)
         failpoints.hit("runner.after_effects")
         if offsets:

@@ -57,6 +57,24 @@ def test_concurrent_writers_on_one_order_lose_nothing(order_id):
     assert projection["status"] == domain.CANCELLED
 
 
+def test_the_projection_kept_after_a_write_is_the_stored_one(order_id):
+    """The next event folds into the kept copy instead of a read: it must be what a read would give."""
+    for event in saga(order_id, *HAPPY):
+        services.projection_apply(event=event, notify=False)
+        assert services._written.get(order_id) == stored(order_id)
+
+
+def test_a_write_by_someone_else_since_ours_is_not_lost(order_id):
+    """Another replica (or a rebuild) wrote the order after this process did: the kept copy is stale, its
+    compare-and-swap fails, and the event is folded into the stored projection instead."""
+    first, other, third = saga(order_id, *HAPPY)[:3]
+    services.projection_apply(event=first, notify=False)
+    current = stored(order_id)
+    assert repository.save_if_unchanged(domain.apply_event(current, other), previous_revision=current["revision"])
+    services.projection_apply(event=third, notify=False)
+    assert [e["eventId"] for e in stored(order_id)["timeline"]] == [str(e.event_id) for e in (first, other, third)]
+
+
 def test_a_stored_change_is_pushed_to_both_groups(order_id):
     layer = get_channel_layer()
     everything = async_to_sync(layer.new_channel)()
