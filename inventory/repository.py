@@ -59,14 +59,16 @@ def reservation_find(order_id: str) -> dict | None:
     return reservation_collection().find_one({"_id": order_id})
 
 
-def reservation_create(*, request: ReservationRequest, plan: Sequence[PlannedLine]) -> bool:
-    """Record the plan before any hold, so a redelivery after a crash finishes the same plan."""
+def reservation_create(*, request: ReservationRequest, plan: Sequence[PlannedLine]) -> dict | None:
+    """Record the plan before any hold, so a redelivery after a crash finishes the same plan. Returns the
+    document as stored, or None when the order has a reservation already."""
     now = _now()
-    return insert_with_events(reservation_collection(), {
+    document = {
         "_id": request.order_id, "status": RESERVING, "lines": _lines(plan), "items": _lines(request.items),
         "total": request.total, "currency": request.currency, "shippingCountry": request.shipping_country,
         "appliedEvents": [], "createdAt": now, "updatedAt": now,
-    })
+    }
+    return document if insert_with_events(reservation_collection(), document) else None
 
 
 def reservation_record_early_release(*, order_id: str, status: str, reason: str, event_id: str) -> bool:

@@ -24,13 +24,14 @@ RACE_ATTEMPTS = 3
 def reservation_reserve(*, request: ReservationRequest, cause: Envelope) -> str:
     """Reserve every line of the order or none; returns the reservation's status afterwards."""
     plan = domain.plan_reservation(request.items)
-    repository.reservation_create(request=request, plan=plan)  # no-op when it exists
-    reservation = repository.reservation_find(request.order_id)
+    # A redelivery (or an early release) finds the reservation there already: read it.
+    reservation = repository.reservation_create(request=request, plan=plan) or repository.reservation_find(request.order_id)
+    outcome = None
     if reservation["status"] == domain.CANCELLED:
         _fail_cancelled(reservation, cause=cause)
     elif domain.may_reserve(reservation["status"]):
-        _hold_all_or_none(reservation, cause=cause)
-    return _settle(request.order_id)
+        outcome = _hold_all_or_none(reservation, cause=cause)
+    return _settle(request.order_id, known=outcome)
 
 
 def reservation_release(*, order_id: str, reason: str, cause: Envelope, from_saga: bool = True) -> str | None:
@@ -63,8 +64,9 @@ def _mark_released(reservation: dict, *, reason: str, cause: Envelope) -> bool:
 def reservation_ship(*, order_id: str, cause: Envelope) -> str | None:
     """Move the order's holds from reserved to shipped."""
     reservation = repository.reservation_find(order_id)
-    if reservation and domain.may_ship(reservation["status"]):
-        repository.reservation_transition(order_id=order_id, from_status=domain.RESERVED, to_status=domain.SHIPPED, cause=cause)
+    if reservation and domain.may_ship(reservation["status"]) and repository.reservation_transition(
+            order_id=order_id, from_status=domain.RESERVED, to_status=domain.SHIPPED, cause=cause):
+        return _settle(order_id, known={**reservation, "status": domain.SHIPPED})
     return _settle(order_id)
 
 
@@ -76,7 +78,9 @@ def reservation_retry(*, request: ReservationRequest, cause: Envelope) -> str | 
     return reservation["status"]
 
 
-def _hold_all_or_none(reservation: dict, *, cause: Envelope) -> None:
+def _hold_all_or_none(reservation: dict, *, cause: Envelope) -> dict | None:
+    """Hold every line or none and record the outcome; the reservation as written, or None when another
+    write changed it first."""
     order_id = reservation["_id"]
     plan = repository.plan_of(reservation)
     held = []
@@ -100,9 +104,11 @@ def _hold_all_or_none(reservation: dict, *, cause: Envelope) -> None:
             Shortage(sku=s.sku, requested=min(s.requested, domain.MAX_EVENT_QTY), available=s.available)
             for s in shortages
         ]), order_id=order_id, cause=cause)
-    repository.reservation_transition(
+    if repository.reservation_transition(
         order_id=order_id, from_status=domain.RESERVING, to_status=outcome, cause=cause, events=[event], fields=fields
-    )
+    ):
+        return {**reservation, **fields, "status": outcome}
+    return None
 
 
 def _fail_cancelled(reservation: dict, *, cause: Envelope) -> None:
@@ -127,9 +133,10 @@ def _event_lines(lines: list[PlannedLine]) -> list[Line]:
     return [Line(sku=line.sku, qty=line.qty) for line in domain.event_lines(lines)]
 
 
-def _settle(order_id: str) -> str | None:
-    """Make the holds match the recorded outcome; each hold guards itself, so this repeats safely."""
-    reservation = repository.reservation_find(order_id)
+def _settle(order_id: str, *, known: dict | None = None) -> str | None:
+    """Make the holds match the recorded outcome; each hold guards itself, so this repeats safely.
+    `known`: the reservation as this call just wrote it (spares reading it back)."""
+    reservation = known or repository.reservation_find(order_id)
     status = reservation and reservation["status"]
     move = domain.settlement(status)
     if move:
