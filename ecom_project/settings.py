@@ -241,11 +241,3 @@ LOGGING = {
     },
 }
 
-# Consumers of the pipeline (name -> "module.attribute" of a messaging.ConsumerSpec).
-PIPELINE_CONSUMERS: dict[str, str] = {
-    "orders": "orders.handlers.CONSUMER",
-    "inventory": "inventory.handlers.CONSUMER",
-    "payments": "payments.handlers.CONSUMER",
-    "shipping": "shipping.handlers.CONSUMER",
-    "projections": "projections.handlers.CONSUMER",
-}

@@ -1,12 +1,17 @@
-"""The one registry of consumers: name -> topics, handlers, group, outbox collections."""
+"""The one registry of consumers: name -> topics, handlers, group, outbox collections.
+
+A consumer is declared once, as the `CONSUMER` spec of its app's `handlers` module; the registry
+finds every installed app's (in INSTALLED_APPS order). `manage.py consume_<name>` runs it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
-from django.conf import settings
-from django.utils.module_loading import import_string
+from django.apps import apps
 
 from ecom_project.events.envelope import Envelope
 from ecom_project.events.registry import DEAD_LETTER, EVENT_TOPICS, dlq_topic, topic_of
@@ -35,13 +40,28 @@ class ConsumerSpec:
         return self.group or f"ecom.{self.name}"
 
 
+@lru_cache(maxsize=None)
+def _registry() -> dict[str, ConsumerSpec]:
+    specs: dict[str, ConsumerSpec] = {}
+    for app in apps.get_app_configs():
+        if find_spec(f"{app.name}.handlers") is None:
+            continue
+        spec = getattr(import_module(f"{app.name}.handlers"), "CONSUMER", None)
+        if isinstance(spec, ConsumerSpec):
+            specs[spec.name] = spec
+    return specs
+
+
+def consumer_names() -> list[str]:
+    return list(_registry())
+
+
 def consumer_spec(name: str) -> ConsumerSpec:
     try:
-        path = settings.PIPELINE_CONSUMERS[name]
+        return _registry()[name]
     except KeyError:
-        raise KeyError(f"unknown consumer {name!r}; known: {', '.join(settings.PIPELINE_CONSUMERS)}") from None
-    return import_string(path)
+        raise KeyError(f"unknown consumer {name!r}; known: {', '.join(_registry())}") from None
 
 
 def all_consumer_specs() -> list[ConsumerSpec]:
-    return [consumer_spec(name) for name in settings.PIPELINE_CONSUMERS]
+    return list(_registry().values())

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from ecom_project.events.envelope import decode
-from ecom_project.messaging.consumers import consumer_spec
+from ecom_project.messaging.consumers import consumer_names, consumer_spec
 from ecom_project.messaging.groups import start_groups_at_end
 from ecom_project.messaging.producer import Publisher
 from ecom_project.supervision import free_port
@@ -53,7 +53,7 @@ def start_consumer(metrics_port: int) -> subprocess.Popen:
 
 
 def test_sigkill_one_replica_mid_stream_loses_nothing_and_applies_nothing_twice(kafka_broker):
-    if "inventory" not in settings.PIPELINE_CONSUMERS:
+    if "inventory" not in consumer_names():
         pytest.skip("the inventory consumer is not registered yet")
     call_command("seed_inventory", if_empty=True)
     spec = consumer_spec("inventory")

@@ -17,6 +17,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
 from ecom_project.management.broker_setup import engines_for_run
+from ecom_project.messaging.consumers import consumer_names
 from ecom_project.supervision import ProcessGroup, answers, free_port, stop_child, wait_listening
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         stopping = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopping.set())
-        group = ProcessGroup(out=self.stdout, width=max(len(f"consume_{name}") for name in settings.PIPELINE_CONSUMERS))
+        group = ProcessGroup(out=self.stdout, width=max(len(f"consume_{name}") for name in consumer_names()))
         engines = redis = None
         try:
             engines = engines_for_run(self.stdout)
@@ -82,7 +83,7 @@ class Command(BaseCommand):
         group.start("web", [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "ecom_project.asgi:application"],
                     env={**env, "WEB_OUTBOX_RELAY": "orders"})
         manage = str(Path(settings.BASE_DIR) / "manage.py")
-        for offset, name in enumerate(settings.PIPELINE_CONSUMERS):
+        for offset, name in enumerate(consumer_names()):
             consumer_env = {**env, "METRICS_PORT": str(metrics_base_port + offset)}
             group.start(f"consume_{name}", [sys.executable, manage, f"consume_{name}"], env=consumer_env)
 
