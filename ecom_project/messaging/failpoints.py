@@ -17,6 +17,8 @@ KNOWN = {
     "runner.after_effects": "effects stored, offsets not committed",
     "runner.mid_batch": "half of a batch handled",
     "relay.after_publish": "events published, entries not marked sent",
+    "uow.before_publish": "a batch's effects and events stored, its events not published",
+    "uow.after_publish": "a batch's events published, not yet cleared from the outboxes",
     "handler.raise": "the handler raises on the Nth event",
     "handler.slow": "the handler sleeps past max.poll.interval.ms",
 }

@@ -62,6 +62,7 @@ class UnitOfWork:
         entries = [e for _, docs in queued.values() for doc_entries in docs.values() for e in doc_entries]
         if not entries:
             return 0
+        failpoints.hit("uow.before_publish")
         try:
             publisher.publish((e["topic"], e["key"], e["value"].encode()) for e in entries)
         except PublishError as exc:

@@ -14,7 +14,7 @@ from ecom_project.messaging.outbox import insert_with_events
 from ecom_project.mongo import get_db
 from operations.consumer_lag import group_lag
 from tests.kernel.conftest import ProbeHandler, effects, order_created
-from tests.support import read_topic, wait_until
+from tests.support import read_to_end, read_topic, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +66,31 @@ def test_crashed_runner_is_restarted_and_the_redelivery_applies_nothing_twice(po
         assert [count_of(e.key) for e in [*events, later]] == [1, 1, 1, 1, 1]
         assert handler.calls > 5, "the crash made the restarted runner see some events again"
         assert worker.alive()
+    finally:
+        supervisor.stop()
+
+
+def test_a_batch_that_crashed_before_publishing_has_its_events_published_once_by_the_relay(probe_spec, start_worker,
+                                                                                           settings):
+    """The batch's writes (and their events, in the outboxes) are stored, nothing published, no offset
+    committed. The redelivered events are no-ops by the handler's guard and produce nothing: the events
+    come out of the outboxes through the relay's scan, once each."""
+    settings.OUTBOX_SCAN_MS = 300
+    handler, spec = probe_spec
+    worker = start_worker([spec])
+    supervisor = Supervisor(worker).start()
+    try:
+        failpoints.enable("uow.before_publish", times=1)
+        events = [order_created() for _ in range(4)]
+        publish(*events)
+        wait_until(lambda: supervisor.restarts["ConsumerRunner-probe"] == 1, message="runner restarted")
+        wait_until(lambda: all(effects().find_one({"_id": e.key}, {"outbox": 1})["outbox"] == [] for e in events),
+                   timeout=40, message="every outbox drained")
+        group = worker.runners[0].group_id
+        wait_until(lambda: group_lag(group_id=group, topics=spec.topics) == 0, timeout=40, message="group caught up")
+        replies = read_to_end("inventory.InventoryFailed.v1", keys={e.key for e in events})
+        assert sorted(r.key().decode() for r in replies) == sorted(e.key for e in events), "one reply per event"
+        assert [count_of(e.key) for e in events] == [1, 1, 1, 1]
     finally:
         supervisor.stop()
 
