@@ -48,6 +48,8 @@ try:
     CONSUMER_DEDUPE_WINDOW = env_int("CONSUMER_DEDUPE_WINDOW", 20000, minimum=1, maximum=10_000_000)
     # Projections the projector keeps after writing them, to fold the next event without a read (0: none).
     PROJECTION_CACHE_SIZE = env_int("PROJECTION_CACHE_SIZE", 5000, minimum=0, maximum=1_000_000)
+    # Orders the orders consumer keeps after applying an event, to apply the next without a read (0: none).
+    ORDER_CACHE_SIZE = env_int("ORDER_CACHE_SIZE", 5000, minimum=0, maximum=1_000_000)
     OUTBOX_POLL_MS = env_int("OUTBOX_POLL_MS", 100, minimum=1, maximum=60000)
     OUTBOX_LEASE_MS = env_int("OUTBOX_LEASE_MS", 10000, minimum=100, maximum=600000)
     # Consumers whose outbox relay a web process of its own runs (runmulti, compose set "orders").

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from django.conf import settings
+
 from ecom_project.api_errors import ApplicationError
+from ecom_project.bounded import LRU
 from ecom_project.events import registry as ev
 from ecom_project.events.envelope import Envelope, new_event, payload_of
 from ecom_project.events.schemas import CompensationRequestedV1, Line, OrderCreatedV1, RetryRequestedV1
@@ -14,6 +17,13 @@ from orders import domain, identifiers, idempotency, metrics, repository
 
 log = logging.getLogger(__name__)
 _OPERATOR_WRITE_ATTEMPTS = 3
+
+
+# The orders this process last wrote from a saga event, as written: the next event of the order applies to
+# it without reading it back. Sound because the write is guarded by `version` (every versioned write bumps
+# it) and by the event id: if anyone wrote the order since (an operator request), the write fails, the
+# entry is dropped and the event retried on the stored order.
+_written: LRU[str, dict] = LRU(settings.ORDER_CACHE_SIZE)
 
 
 class OrderVersionConflict(RuntimeError):
@@ -64,13 +74,22 @@ def order_create(
 
 def order_apply_event(*, event: Envelope) -> None:
     """Record the fact an inventory/payment/shipping event states and move the status."""
-    order = repository.order_find(event.order_id)
+    kept = _written.get(event.order_id)
+    if kept is not None and _apply_to(kept, event):
+        return
+    order = repository.order_find(event.order_id)  # not kept, or the kept copy was stale
     if order is None:  # not ours: OrderCreated is stored before any event about the order can exist
         log.warning("event for an unknown order ignored", extra={"orderId": event.order_id, "type": event.type})
         return
+    if not _apply_to(order, event):
+        raise OrderVersionConflict(f"order {order['_id']} changed while applying {event.type} {event.event_id}")
+
+
+def _apply_to(order: dict, event: Envelope) -> bool:
+    """Apply `event` to the order as read, in one guarded write; False when the order changed since."""
     event_id = str(event.event_id)
     if event_id in order.get("appliedEvents", []):
-        return
+        return True
     facts = domain.with_event_fact(order.get("facts", {}), event.type)
     status = domain.next_status(order["status"], facts)
     now = datetime.now(timezone.utc)
@@ -82,9 +101,16 @@ def order_apply_event(*, event: Envelope) -> None:
         update["$set"]["failure"] = {"kind": domain.FAILURE_OF_EVENT[event.type], "reason": reason, "eventId": event_id}
     if not repository.order_update(order_id=order["_id"], version=order["version"], update=update,
                                    applied_event_id=event_id):
-        raise OrderVersionConflict(f"order {order['_id']} changed while applying {event.type} {event_id}")
+        _written.pop(order["_id"])
+        return False
+    _written.put(order["_id"], {
+        **order, **update["$set"], "version": order["version"] + 1,
+        "statusHistory": [*order.get("statusHistory", []), *update.get("$push", {}).values()],
+        "appliedEvents": [*order.get("appliedEvents", []), event_id],
+    })
     if status != order["status"] and status in domain.TERMINAL:
         metrics.saga_finished(status=status, created_at=order["createdAt"], at=now)
+    return True
 
 
 def order_retry_request(*, order_id: str, step: str, requested_by: str) -> str:

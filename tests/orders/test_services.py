@@ -55,10 +55,32 @@ def test_same_event_twice_is_applied_once():
     assert doc["statusHistory"][1]["eventId"] == str(event.event_id)
 
 
+def test_the_order_kept_after_applying_an_event_is_the_stored_one():
+    order_id = create_order()
+    for event in (reserved(order_id), authorized(order_id)):
+        services.order_apply_event(event=event)
+        kept, stored = services._written.get(order_id), order(order_id)
+        fields = ("status", "facts", "version", "appliedEvents", "failure", "stuckStep")
+        assert {f: kept.get(f) for f in fields} == {f: stored.get(f) for f in fields}
+        assert [h["eventId"] for h in kept["statusHistory"]] == [h["eventId"] for h in stored["statusHistory"]]
+
+
+def test_an_operator_request_since_the_last_event_is_not_lost():
+    """The kept order is stale once an operator request wrote the order: the guarded write fails, the kept
+    copy is dropped, and the event is applied to the stored order."""
+    order_id = create_order()
+    services.order_apply_event(event=reserved(order_id))
+    services.order_compensation_request(order_id=order_id, action="releaseInventory", requested_by="user:1")
+    services.order_apply_event(event=authorized(order_id))
+    doc = order(order_id)
+    assert doc["status"] == domain.PAYMENT_AUTHORIZED and len(doc["operatorRequests"]) == 1
+
+
 def test_version_conflict_raises_so_the_runner_retries(monkeypatch):
     order_id = create_order()
     stale = order(order_id)
     services.order_apply_event(event=reserved(order_id))
+    services._written.clear()  # as in another process (or once the kept copy is forgotten): the read is stale
     monkeypatch.setattr(repository, "order_find", lambda _id: stale)
     with pytest.raises(services.OrderVersionConflict):
         services.order_apply_event(event=authorized(order_id))
