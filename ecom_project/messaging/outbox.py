@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from ecom_project.events.envelope import Envelope
@@ -27,25 +28,31 @@ from ecom_project.mongo import ensure_index
 log = logging.getLogger(__name__)
 # In-process relays publish at once instead of at their next poll: collection full name -> their wake-ups.
 _relay_wakeups: dict[str, set[threading.Event]] = defaultdict(set)
-# Ids of documents this process just gave events, per collection: the relay claims those by _id.
-# A scan finds the rest (other processes' writes, a crash's leftovers) every OUTBOX_SCAN_MS: on
-# FerretDB a query on anything but _id reads the whole collection (docs/store.md).
-_pending_hints: dict[str, set[Any]] = defaultdict(set)
+# Documents this process just gave events outside a consumer batch (new orders, operator requests), per
+# collection: id -> the entries it wrote (None: unknown, claim the document). The relay publishes known
+# entries straight from here, with no lease round trip; it leases the unknown ones. A scan finds the rest
+# (other processes' writes, a crash's leftovers) every OUTBOX_SCAN_MS: on FerretDB a query on anything
+# but _id reads the whole collection (docs/store.md).
+_pending_hints: dict[str, dict[Any, list[dict] | None]] = defaultdict(dict)
+_in_flight: dict[str, set[Any]] = defaultdict(set)  # hinted documents a relay of this process is publishing
 _hints_lock = threading.Lock()
 PENDING = {"outbox.eventId": {"$exists": True}}
 PUBLISH_RETRY_MAX_S = 5.0  # a broker outage costs a relay a warning every 5 s, not ten a second
 
 
-def _hint(collection: Any, doc_id: Any) -> None:
+def _hint(collection: Any, doc_id: Any, entries: list[dict] | None = None) -> None:
     if doc_id is not None and not isinstance(doc_id, dict):
         with _hints_lock:
-            _pending_hints[collection.full_name].add(doc_id)
+            hints = _pending_hints[collection.full_name]
+            known = hints.get(doc_id, []) if doc_id in hints else []
+            hints[doc_id] = None if entries is None or known is None else [*known, *entries]
 
 
-def relay_hint(collection: Any, doc_ids: Any) -> None:
-    """Tell the in-process relays of `collection` that these documents have events to publish."""
+def relay_hint(collection: Any, doc_ids: Any, entries: list[dict] | None = None) -> None:
+    """Tell the in-process relays of `collection` that these documents have events to publish (`entries`:
+    exactly which, when one document is given and its writer knows)."""
     for doc_id in doc_ids:
-        _hint(collection, doc_id)
+        _hint(collection, doc_id, entries)
     for wakeup in list(_relay_wakeups.get(collection.full_name, ())):
         wakeup.set()
 
@@ -57,13 +64,24 @@ def _queued(collection: Any, doc_id: Any, entries: list[dict]) -> None:
     if uow is not None and doc_id is not None and not isinstance(doc_id, dict):
         uow.queued(collection, doc_id, entries)
     else:
-        relay_hint(collection, [doc_id])
+        relay_hint(collection, [doc_id], entries)
 
 
-def _take_hints(collection: Any, limit: int) -> list[Any]:
+def _take_hints(collection: Any, limit: int) -> list[tuple[Any, list[dict] | None]]:
     with _hints_lock:
         hints = _pending_hints.get(collection.full_name)
-        return [hints.pop() for _ in range(min(limit, len(hints)))] if hints else []
+        return [hints.popitem() for _ in range(min(limit, len(hints)))] if hints else []
+
+
+def forget_hints() -> None:
+    """Drop every hint of this process (the store they refer to was emptied, as between tests)."""
+    with _hints_lock:
+        _pending_hints.clear()
+
+
+def _hinted_or_in_flight(collection: Any) -> set[Any]:
+    with _hints_lock:
+        return set(_pending_hints.get(collection.full_name, ())) | _in_flight[collection.full_name]
 
 
 def ensure_outbox_index(collection: Any) -> None:
@@ -197,13 +215,38 @@ class OutboxRelay:
         total = 0
         collections = self._collections()
         for collection in collections:
-            claimed = self._claim(collection)
+            hinted = _take_hints(collection, self.batch_size)
+            known = {doc_id: entries for doc_id, entries in hinted if entries}
+            if known:
+                total += self._publish_known(collection, known)
+            claimed = self._claim(collection, [doc_id for doc_id, entries in hinted if entries is None])
             if claimed:
                 total += self._publish(collection, claimed)
         return total
 
-    def _candidates(self, collection: Any) -> list[Any]:
-        candidates = _take_hints(collection, self.batch_size)
+    def _publish_known(self, collection: Any, known: dict[Any, list[dict]]) -> int:
+        """Entries this process wrote and hinted with: published without a lease, then pulled (a scan of another
+        relay may publish one of them too meanwhile: at least once, the consumers dedupe)."""
+        name = collection.full_name
+        with _hints_lock:
+            _in_flight[name].update(known)
+        try:
+            entries = [entry for doc_entries in known.values() for entry in doc_entries]
+            try:
+                self.publisher.publish((e["topic"], e["key"], e["value"].encode()) for e in entries)
+            except PublishError:
+                for doc_id, doc_entries in known.items():  # this or another relay of the process retries soon
+                    _hint(collection, doc_id, doc_entries)
+                raise
+            failpoints.hit("relay.after_publish")
+            collection.bulk_write([UpdateOne({"_id": doc_id}, {"$pullAll": {"outbox": doc_entries}})
+                                   for doc_id, doc_entries in known.items()], ordered=False)
+        finally:
+            with _hints_lock:
+                _in_flight[name].difference_update(known)
+        return self._published(entries)
+
+    def _candidates(self, collection: Any, candidates: list[Any]) -> list[Any]:
         name = collection.full_name
         if name not in self._scanned_at:
             ensure_outbox_index(collection)
@@ -220,13 +263,14 @@ class OutboxRelay:
             self._backlogs[name] = len(self._pending_at_scan[name])
             metrics.OUTBOX_BACKLOG.labels(self.name).set(sum(self._backlogs.values()))
             room = self.batch_size - len(candidates)
-            candidates.extend([doc_id for doc_id in pending if doc_id not in candidates][:max(room, 0)])
+            ours = _hinted_or_in_flight(collection)  # this process's relays publish those already
+            candidates.extend([doc_id for doc_id in pending if doc_id not in candidates and doc_id not in ours][:max(room, 0)])
         return candidates
 
-    def _claim(self, collection: Any) -> list[dict]:
+    def _claim(self, collection: Any, hinted: list[Any]) -> list[dict]:
         now = time.time()
         free = {**PENDING, "$or": [{"outboxLease": None}, {"outboxLease.until": {"$lt": now}}]}
-        candidates = self._candidates(collection)
+        candidates = self._candidates(collection, hinted)
         lease = {"owner": self.owner, "until": now + self.lease_ms / 1000}
         claimed = []
         for doc_id in candidates:
@@ -252,7 +296,10 @@ class OutboxRelay:
                 {"_id": doc["_id"], "outboxLease.owner": self.owner},
                 {"$pullAll": {"outbox": doc["outbox"]}, "$unset": {"outboxLease": ""}},
             )
-        for _, entry in entries:
+        return self._published([entry for _, entry in entries])
+
+    def _published(self, entries: list[dict]) -> int:
+        for entry in entries:
             metrics.EVENTS_PRODUCED.labels(self.name, entry["topic"]).inc()
         self.published += len(entries)
         return len(entries)

@@ -69,7 +69,8 @@ class UnitOfWork:
             log.warning("batch publish failed; the outbox relay publishes its events",
                         extra={"consumer": self.name, "events": len(entries), "error": str(exc)})
             for collection, docs in queued.values():
-                outbox.relay_hint(collection, docs)
+                for doc_id, doc_entries in docs.items():
+                    outbox.relay_hint(collection, [doc_id], doc_entries)
             return 0
         failpoints.hit("uow.after_publish")
         for collection, docs in queued.values():

@@ -9,7 +9,7 @@ import pytest
 
 from ecom_project.events.envelope import decode
 from ecom_project.messaging import failpoints
-from ecom_project.messaging.outbox import OutboxRelay, backlog, insert_with_events, update_with_events
+from ecom_project.messaging.outbox import OutboxRelay, _take_hints, backlog, insert_with_events, update_with_events
 from ecom_project.mongo import get_db
 from tests.kernel.conftest import effects, order_created
 from tests.support import read_to_end, wait_until
@@ -75,6 +75,7 @@ def test_relay_crash_between_publish_and_mark_republishes_and_consumers_dedupe(p
     col = outbox_docs()
     event = order_created()
     insert_with_events(col, {"_id": event.key}, [event])
+    _take_hints(col, 10)  # found by a scan, so leased (a hinted entry is published without a lease: below)
     crashed = OutboxRelay(name="test", collections=lambda: [col], lease_ms=3000)
     failpoints.enable("relay.after_publish")
     try:
@@ -94,10 +95,28 @@ def test_relay_crash_between_publish_and_mark_republishes_and_consumers_dedupe(p
 
 
 @pytest.mark.integration
+def test_a_hinted_entry_is_published_without_a_lease_and_after_a_crash_by_the_next_relay(kafka_broker, clean_store):
+    col = outbox_docs()
+    event = order_created()
+    insert_with_events(col, {"_id": event.key}, [event])
+    crashed = OutboxRelay(name="test", collections=lambda: [col], lease_ms=60_000)
+    failpoints.enable("relay.after_publish")
+    try:
+        with pytest.raises(failpoints.Crash):
+            crashed.run_once()
+    finally:
+        failpoints.disable()
+    doc = col.find_one({"_id": event.key})
+    assert len(doc["outbox"]) == 1 and "outboxLease" not in doc, "published from the hint, no lease taken"
+    successor = OutboxRelay(name="test", collections=lambda: [col], lease_ms=60_000)
+    assert successor.run_once() == 1, "no lease to wait for: the start-up scan republishes it"
+    assert backlog([col]) == 0
+    assert len(read_to_end("order.OrderCreated.v1", keys={event.key})) == 2
+
+
+@pytest.mark.integration
 def test_a_relay_finds_entries_no_write_of_its_process_told_it_of(kafka_broker):
     """Another process's writes (or a crash's leftovers) leave no hint here: the relay's scan finds them."""
-    from ecom_project.messaging.outbox import _take_hints
-
     col = outbox_docs()
     event = order_created()
     insert_with_events(col, {"_id": event.key}, [event])
@@ -115,8 +134,6 @@ def test_a_relay_finds_entries_no_write_of_its_process_told_it_of(kafka_broker):
 def test_after_start_up_a_relay_scan_claims_only_what_the_previous_scan_saw_pending_too(kafka_broker, clean_store):
     """A consumer batch publishes its writes' events right after the batch: a scan that lands in between must
     not publish them a second time. What is still pending one scan later is a leftover, and is published."""
-    from ecom_project.messaging.outbox import _take_hints
-
     col = outbox_docs()
     relay = OutboxRelay(name="test", collections=lambda: [col], scan_ms=60_000)
     assert relay.run_once() == 0, "start-up scan: nothing pending"
