@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "shipping",
     "projections",
     "operations",
+    "loadlab",  # load, benchmark and chaos tooling (manage.py loadgen / bench / chaos)
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
 """The load run's summary, text report and HTML plot from hand-made records (no network, no clock)."""
-from ecom_project.perf.load_report import html_plot, report_lines, summarize
-from ecom_project.perf.load_run import LoadOutcome, LoadPlan, OrderRecord
+from loadlab.perf.load_report import html_plot, report_lines, summarize
+from loadlab.perf.load_run import LoadOutcome, LoadPlan, OrderRecord
 
 
 def outcome() -> LoadOutcome:

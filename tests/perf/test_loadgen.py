@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from ecom_project.perf.pipeline_process import PipelineProcess
+from loadlab.perf.pipeline_process import PipelineProcess
 from tests.support import manage
 
 pytestmark = pytest.mark.integration
@@ -57,8 +57,8 @@ def test_after_the_drain_orders_the_feed_missed_are_looked_up_once_in_the_store(
 
     from aiohttp import web
 
-    from ecom_project.perf.load_report import summarize
-    from ecom_project.perf.load_run import LoadPlan, LoadRun
+    from loadlab.perf.load_report import summarize
+    from loadlab.perf.load_run import LoadPlan, LoadRun
 
     lookups: list[str] = []
 

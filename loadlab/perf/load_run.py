@@ -19,7 +19,7 @@ import aiohttp
 import websockets
 
 from ecom_project.events.saga import TERMINAL
-from ecom_project.perf.order_mix import order_body, pick_kind
+from loadlab.perf.order_mix import order_body, pick_kind
 
 MAX_ORDERS = 1_000_000  # rate x duration above this is refused: one run stays bounded in memory and time
 RECONCILE_LIMIT = 5_000  # orders looked up in the store after the drain, at most

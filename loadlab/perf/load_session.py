@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ecom_project.perf.load_report import html_plot, summarize
-from ecom_project.perf.load_run import LoadPlan, LoadRun
+from loadlab.perf.load_report import html_plot, summarize
+from loadlab.perf.load_run import LoadPlan, LoadRun
 
 
 def run_with_progress(plan: LoadPlan, *, progress: bool = True, desc: str = "loadgen") -> dict:

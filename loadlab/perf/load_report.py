@@ -5,9 +5,9 @@ import math
 from collections import Counter
 from datetime import datetime, timezone
 
-from ecom_project.perf.load_run import LoadOutcome
-from ecom_project.perf.order_mix import EXPECTED_STATUS
-from ecom_project.perf.stats import latency_per_second, latency_summary, per_second, rate
+from loadlab.perf.load_run import LoadOutcome
+from loadlab.perf.order_mix import EXPECTED_STATUS
+from loadlab.perf.stats import latency_per_second, latency_summary, per_second, rate
 
 
 def summarize(outcome: LoadOutcome) -> dict:
