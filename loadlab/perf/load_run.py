@@ -1,6 +1,9 @@
 """The load generator's engine: offers orders at a steady rate over HTTP and follows each one
 to a terminal status through the websocket feed `/ws/orders/` (pushed, never polled).
 
+An order the service sheds (503 with Retry-After: the pipeline is behind) is counted as shed, not
+as an error, and not offered again: the offered rate stays the plan's.
+
 After the drain, orders the feed never showed finishing are looked up once in the read model
 (`RECONCILE_LIMIT` at most): a feed that dropped updates under overload must not pass for a
 pipeline that did not finish them. Their latency is unknown and left out of the percentiles."""
@@ -84,6 +87,7 @@ class OrderRecord:
     terminal_at: float | None = None
     store_status: str | None = None  # looked up after the drain: finished, but not seen on the feed
     checked: bool = False
+    shed: bool = False  # 503 + Retry-After: the pipeline was behind and refused it before writing anything
 
 
 @dataclass
@@ -188,6 +192,8 @@ class LoadRun:
                 record.answered_at = time.monotonic()
                 if answer.status == 201:
                     record.order_id = json.loads(payload)["orderId"]
+                elif answer.status == 503 and "Retry-After" in answer.headers:
+                    record.shed = True
                 else:
                     record.error = f"HTTP {answer.status}"
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, KeyError) as exc:
@@ -195,6 +201,9 @@ class LoadRun:
             record.error = type(exc).__name__
         finally:
             gate.release()
+        if record.shed:
+            self.counts["shed"] += 1
+            return
         if record.error:
             self.counts["errors"] += 1
             return

@@ -17,8 +17,8 @@ def run_with_progress(plan: LoadPlan, *, progress: bool = True, desc: str = "loa
 
     def on_tick(counts: dict[str, int]) -> None:
         bar.n = counts.get("sent", 0)
-        bar.set_postfix(accepted=counts.get("accepted", 0), terminal=counts.get("terminal", 0),
-                        errors=counts.get("errors", 0), refresh=False)
+        bar.set_postfix(accepted=counts.get("accepted", 0), shed=counts.get("shed", 0),
+                        terminal=counts.get("terminal", 0), errors=counts.get("errors", 0), refresh=False)
         bar.refresh()
 
     try:
