@@ -231,7 +231,10 @@ SPECTACULAR_SETTINGS = {
 
 # Messages a websocket may have queued before the layer drops more: a live feed of every order at
 # hundreds of changes a second needs far more than the default 100.
-CHANNEL_CAPACITY = 5000
+CHANNEL_CAPACITY = 5000  # messages a channel (one websocket) may hold; beyond, channels drops (bounded memory)
+# Live pushes (ecom_project/live.py): coalesced per order and per tick; at most this many orders wait.
+LIVE_PUSH_TICK_MS = 50
+LIVE_PUSH_MAX_PENDING = 10_000
 CHANNEL_LAYERS = (
     {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
                  "CONFIG": {"hosts": [REDIS_URL], "capacity": CHANNEL_CAPACITY}}}

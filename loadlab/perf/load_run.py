@@ -217,19 +217,23 @@ class LoadRun:
             async for message in feed:
                 self.feed_messages += 1
                 try:
-                    update = json.loads(message)
-                    order_id, status = update.get("orderId"), update.get("status")
-                except (ValueError, AttributeError):
+                    frame = json.loads(message)
+                except ValueError:
                     continue
-                if status not in TERMINAL:
-                    continue
-                record = self.by_id.get(order_id)
-                if record is not None:
-                    self._finish(record, status, time.monotonic())
-                elif self._sending:
-                    self.early.setdefault(order_id, (status, time.monotonic()))
+                for update in frame if isinstance(frame, list) else [frame]:  # a frame is one tick's orders
+                    if isinstance(update, dict):
+                        self._seen(update.get("orderId"), update.get("status"))
         except websockets.ConnectionClosed:
             return  # the run goes on; orders not seen finishing are reported as unfinished
+
+    def _seen(self, order_id: str | None, status: str | None) -> None:
+        if status not in TERMINAL:
+            return
+        record = self.by_id.get(order_id)
+        if record is not None:
+            self._finish(record, status, time.monotonic())
+        elif self._sending:
+            self.early.setdefault(order_id, (status, time.monotonic()))
 
     async def _reconcile(self, session: aiohttp.ClientSession) -> None:
         """One read-model lookup per order the feed did not show finishing (bounded in count and time)."""
