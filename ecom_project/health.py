@@ -5,6 +5,7 @@ from confluent_kafka.admin import AdminClient
 from django.conf import settings
 from django.http import JsonResponse
 
+from ecom_project.backpressure import readiness
 from ecom_project.mongo import ping
 
 
@@ -25,6 +26,10 @@ def health(request) -> JsonResponse:
 
 
 def ready(request) -> JsonResponse:
-    checks = {"broker": broker_reachable(), "store": ping()}
+    """503 when the broker or the store is unreachable, or when the pipeline is behind (order intake
+    sheds then): `pipeline` says why, with the figures and their bounds' reasons."""
+    pipeline = readiness()
+    checks = {"broker": broker_reachable(), "store": ping(), "pipeline": not pipeline["behind"]}
     ok = all(checks.values())
-    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)
+    status = "ok" if ok else "behind" if checks["broker"] and checks["store"] else "unavailable"
+    return JsonResponse({"status": status, "checks": checks, "pipeline": pipeline}, status=200 if ok else 503)

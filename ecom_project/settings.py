@@ -79,6 +79,14 @@ try:
                                                steps=saga.STEPS, default=60)
     STUCK_SCAN_INTERVAL_S = env_int("STUCK_SCAN_INTERVAL_S", 15, minimum=1, maximum=3600)
     BULK_ACTION_MAX_ORDERS = env_int("BULK_ACTION_MAX_ORDERS", 100, minimum=1, maximum=1000)
+    # Back-pressure at the door (docs/operations.md#back-pressure): POST /api/orders answers 503 while
+    # a figure, refreshed in the background, is above its bound (0 turns a bound off).
+    BACKPRESSURE_ENABLED = env_bool("BACKPRESSURE_ENABLED", True)
+    BACKPRESSURE_MAX_CONSUMER_LAG = env_int("BACKPRESSURE_MAX_CONSUMER_LAG", 1000, minimum=0)
+    BACKPRESSURE_MAX_IN_FLIGHT = env_int("BACKPRESSURE_MAX_IN_FLIGHT", 500, minimum=0)
+    BACKPRESSURE_MAX_OUTBOX_BACKLOG = env_int("BACKPRESSURE_MAX_OUTBOX_BACKLOG", 500, minimum=0)
+    BACKPRESSURE_REFRESH_MS = env_int("BACKPRESSURE_REFRESH_MS", 500, minimum=50, maximum=60000)
+    BACKPRESSURE_RETRY_AFTER_S = env_int("BACKPRESSURE_RETRY_AFTER_S", 1, minimum=1, maximum=3600)
 except ConfigError as exc:  # one readable line, no traceback, non-zero exit
     print(f"configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2) from None
@@ -124,12 +132,14 @@ INSTALLED_APPS = [
     "shipping",
     "projections",
     "operations",
+    "loadlab",  # load, benchmark and chaos tooling (manage.py loadgen / bench / chaos)
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # before anything that may answer (CommonMiddleware, errors)
     "django.middleware.security.SecurityMiddleware",
+    "ecom_project.backpressure.shed_when_behind",  # 503 + Retry-After on POST /api/orders while behind
     "ecom_project.content_security.content_security_policy",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,6 +149,16 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+# Order intake (POST /api/orders) is anonymous: no authentication class reads a cookie, so the session,
+# CSRF, auth and messages middleware have nothing to do there. The web handler (http_handler.py) serves
+# these paths through the chain below, in one thread hop; the test client and other paths take the full one.
+INTAKE_PATHS = ("/api/orders",)
+INTAKE_MIDDLEWARE = [m for m in MIDDLEWARE if m not in {
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+}]
 
 ROOT_URLCONF = "ecom_project.urls"
 ASGI_APPLICATION = "ecom_project.asgi.application"
@@ -218,7 +238,10 @@ SPECTACULAR_SETTINGS = {
 
 # Messages a websocket may have queued before the layer drops more: a live feed of every order at
 # hundreds of changes a second needs far more than the default 100.
-CHANNEL_CAPACITY = 5000
+CHANNEL_CAPACITY = 5000  # messages a channel (one websocket) may hold; beyond, channels drops (bounded memory)
+# Live pushes (ecom_project/live.py): coalesced per order and per tick; at most this many orders wait.
+LIVE_PUSH_TICK_MS = 50
+LIVE_PUSH_MAX_PENDING = 10_000
 CHANNEL_LAYERS = (
     {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
                  "CONFIG": {"hosts": [REDIS_URL], "capacity": CHANNEL_CAPACITY}}}

@@ -6,7 +6,13 @@ for anyone holding the id. One order's socket starts with the projection (the sa
 stream): the stored one now, or, for an order accepted but not projected yet, the first push; an id
 nobody knows is closed with 4404. A client may follow more orders on its socket by sending
 `{"subscribe": "<orderId>"}`; anything else it sends closes the socket with a code saying why,
-and a push to a socket that closed meanwhile is dropped without a word."""
+and a push to a socket that closed meanwhile is dropped without a word.
+
+Pushes come coalesced (ecom_project/live.py): an order's socket gets one frame per order and tick,
+the projection with its timeline; the all-orders feed one frame per tick, a JSON array of the orders
+that changed, each without its timeline (a list row needs none; `/api/read/orders/<id>` has it).
+Forwarding a push touches no database, so it skips channels' per-message `close_old_connections`
+(a thread hop each)."""
 from __future__ import annotations
 
 import json
@@ -33,6 +39,10 @@ SUBSCRIBE_BURST, SUBSCRIBE_PER_SECOND = 10, 2.0  # token bucket of subscriptions
 UNSUPPORTED_DATA, INVALID_PAYLOAD, POLICY_VIOLATION, TOO_BIG = 1003, 1007, 1008, 1009
 FORBIDDEN = 4403  # before the handshake is accepted: the client gets HTTP 403
 UNKNOWN_ORDER = 4404
+
+
+PUSHES = frozenset({"projection.update", "projection.batch"})
+FEED_LEAVES_OUT = frozenset({"timeline"})
 
 
 class ProjectionForwardConsumer(AsyncWebsocketConsumer):
@@ -121,6 +131,18 @@ class ProjectionForwardConsumer(AsyncWebsocketConsumer):
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except (Disconnected, ConnectionError):
             self.closed = True
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message["type"] in PUSHES:  # no database here: no close_old_connections hop to a thread
+            handler = self.projection_update if message["type"] == "projection.update" else self.projection_batch
+            await handler(message)
+        else:
+            await super().dispatch(message)
+
+    async def projection_batch(self, message: dict[str, Any]) -> None:
+        rows = [{k: v for k, v in reader_view(p, staff=self.staff).items() if k not in FEED_LEAVES_OUT}
+                for p in message["projections"]]
+        await self.send(text_data=json.dumps(rows, separators=(",", ":"), default=str))
 
     async def projection_update(self, message: dict[str, Any]) -> None:
         projection = reader_view(message["projection"], staff=self.staff)

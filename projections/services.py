@@ -76,8 +76,8 @@ def public_view(projection: dict[str, Any]) -> dict[str, Any]:
 def projection_broadcast(*, projection: dict[str, Any]) -> None:
     """Push the stored change to websocket/SSE listeners. Best effort: the store is the truth and
     readers re-fetch it on reconnect, so a channel-layer outage must not fail (and re-run) the event."""
-    message = {"type": "projection.update", "projection": public_view(projection)}
     try:
-        live.group_send([ALL_ORDERS_GROUP, order_group(projection["orderId"])], message)
+        live.send_latest(key=projection["orderId"], revision=projection["revision"], item=public_view(projection),
+                         group=order_group(projection["orderId"]), feed=ALL_ORDERS_GROUP)
     except Exception as exc:  # noqa: BLE001 - logged, see docstring
         log.warning("projection broadcast failed", extra={"orderId": projection["orderId"], "error": str(exc)})

@@ -18,6 +18,10 @@ def pytest_configure(config):
     data_dir = Path(tempfile.mkdtemp(prefix="ecom-test-data-"))
     os.environ["DATA_DIR"] = str(data_dir)
     settings.DATA_DIR = data_dir
+    # The session's broker keeps every test's events, and most tests leave the default consumer groups
+    # far behind: back-pressure would shed their orders. Its own tests turn it on (tests/orders/test_backpressure.py).
+    os.environ["BACKPRESSURE_ENABLED"] = "false"
+    settings.BACKPRESSURE_ENABLED = False
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 DOMAIN_APPS = ["orders", "inventory", "payments", "shipping", "projections"]
-SURFACES = {"operations", "reference_compat"}  # packages that compose apps; no app or kernel code may need them
+SURFACES = {"operations", "reference_compat", "loadlab"}  # packages that compose apps; no app or kernel code may need them
 ROOT = Path(settings.BASE_DIR)
 
 

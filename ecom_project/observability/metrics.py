@@ -26,6 +26,9 @@ HANDLER_SECONDS = Histogram(
 )
 OUTBOX_BACKLOG = Gauge("pipeline_outbox_backlog", "Documents with unpublished outbox events", ["relay"])
 CONSUMER_LAG = Gauge("pipeline_consumer_lag", "Messages behind the high watermark", ["consumer", "topic", "partition"])
+LIVE_PUSHES_DROPPED = Counter(
+    "pipeline_live_pushes_dropped_total", "Live pushes dropped because LIVE_PUSH_MAX_PENDING orders were waiting"
+)
 CONSUMER_HEARTBEAT = Gauge("pipeline_consumer_last_heartbeat_seconds", "Unix time of the last poll", ["consumer"])
 
 # Saga-level metrics for the dashboards (deploy/grafana). The orders app observes SAGA_SECONDS once

@@ -201,7 +201,7 @@
       state.pending.delete(id);
       if (countChange(p)) {
         upsertRow(p, animate);
-        if (id === state.selected) renderDetail(p);
+        if (id === state.selected) p.timeline ? renderDetail(p) : refreshDetail(id);
       }
       if (++done >= MAX_UPDATES_PER_FRAME) break;
     }
@@ -246,6 +246,11 @@
     if (p.terminal) detail.append(el("p", "terminal", "Final status reached."));
     const stuck = overdueStep(p);
     if (stuck) detail.append(el("p", "overdue", "Stuck: the " + stuck + " step is past its deadline. Operators can retry it on /ops/orders/" + p.orderId + "/."));
+  }
+  async function refreshDetail(id) {  // the feed carries no timeline: the selected order's comes from the read model
+    const res = await fetch("/api/read/orders/" + encodeURIComponent(id));
+    const p = res.ok ? await res.json() : null, known = state.known.get(id);
+    if (p && state.selected === id && (!known || p.revision >= known.revision)) renderDetail(p);
   }
   async function select(id) {
     state.selected = id;
@@ -313,7 +318,9 @@
       attempts = 0;
       setConnection("live", "live");
     };
-    ws.onmessage = (msg) => { try { enqueue(JSON.parse(msg.data)); } catch (e) { /* ignore a bad frame */ } };
+    ws.onmessage = (msg) => {  // a frame is one tick's changed orders (an array), without timelines
+      try { const data = JSON.parse(msg.data); (Array.isArray(data) ? data : [data]).forEach(enqueue); } catch (e) { /* ignore a bad frame */ }
+    };
     ws.onclose = () => {
       const delay = Math.min(10000, 500 * 2 ** attempts++);
       let left = Math.ceil(delay / 1000);

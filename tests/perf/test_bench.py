@@ -7,13 +7,13 @@ import sys
 import pytest
 from django.conf import settings
 
-from ecom_project.perf.bench_phases import cpu_per_order, events_per_order, rss_summary
-from ecom_project.perf.benchmarks_doc import (
+from loadlab.perf.bench_phases import cpu_per_order, events_per_order, rss_summary
+from loadlab.perf.benchmarks_doc import (
     KEPT_HEADING, carried_figures, cores_needed, figure_lines, figures, kept_notes, machine, markdown,
 )
-from ecom_project.perf.pipeline_process import child_pids, process_cpu_seconds
+from loadlab.perf.pipeline_process import child_pids, process_cpu_seconds
 from tests.support import manage, wait_until
-from ecom_project.perf.broker_roundtrip import raw_broker_roundtrip
+from loadlab.perf.broker_roundtrip import raw_broker_roundtrip
 
 
 @pytest.mark.integration

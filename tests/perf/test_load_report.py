@@ -1,6 +1,6 @@
 """The load run's summary, text report and HTML plot from hand-made records (no network, no clock)."""
-from ecom_project.perf.load_report import html_plot, report_lines, summarize
-from ecom_project.perf.load_run import LoadOutcome, LoadPlan, OrderRecord
+from loadlab.perf.load_report import html_plot, report_lines, summarize
+from loadlab.perf.load_run import LoadOutcome, LoadPlan, OrderRecord
 
 
 def outcome() -> LoadOutcome:
@@ -44,3 +44,12 @@ def test_orders_found_finished_in_the_store_are_not_reported_unfinished():
     assert result["outcomesByKind"]["unknown"] == {"REJECTED": 2}
     assert result["latency"]["count"] == 3, "no latency is made up for an order the feed never showed"
     assert "1 more finished but never shown on the feed, unfinished 0" in "\n".join(report_lines(result))
+
+
+def test_shed_orders_are_counted_and_reported_apart_from_errors():
+    base = outcome()
+    base.records.append(OrderRecord("happy", 0.90, 0.91, shed=True))
+    result = summarize(base)
+    assert result["shed"] == 1 and result["errors"] == {"HTTP 503": 1}
+    assert result["series"]["shed"] == [1, 0]
+    assert "shed 1 (503 + Retry-After)" in "\n".join(report_lines(result))

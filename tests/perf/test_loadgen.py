@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from ecom_project.perf.pipeline_process import PipelineProcess
+from loadlab.perf.pipeline_process import PipelineProcess
 from tests.support import manage
 
 pytestmark = pytest.mark.integration
@@ -57,8 +57,8 @@ def test_after_the_drain_orders_the_feed_missed_are_looked_up_once_in_the_store(
 
     from aiohttp import web
 
-    from ecom_project.perf.load_report import summarize
-    from ecom_project.perf.load_run import LoadPlan, LoadRun
+    from loadlab.perf.load_report import summarize
+    from loadlab.perf.load_run import LoadPlan, LoadRun
 
     lookups: list[str] = []
 
@@ -105,3 +105,51 @@ def test_after_the_drain_orders_the_feed_missed_are_looked_up_once_in_the_store(
     assert result["accepted"] == 10 and result["terminal"] == 0
     assert sorted(lookups) == [f"ord-{i}" for i in range(10)], "each missed order looked up once"
     assert (result["finishedUnseen"], result["unfinished"], result["unfinishedUnchecked"]) == (2, 8, 0)
+
+
+def test_requests_the_service_sheds_are_counted_apart_and_not_offered_again():
+    """A stand-in service that sheds every other order with 503 + Retry-After (a plain 503 is an error)."""
+    import asyncio
+
+    from aiohttp import web
+
+    from loadlab.perf.load_report import report_lines, summarize
+    from loadlab.perf.load_run import LoadPlan, LoadRun
+
+    async def health(request):
+        return web.Response(text="ok")
+
+    posts = web.AppKey("posts", int)
+
+    async def create(request):
+        request.app[posts] += 1
+        n = request.app[posts]
+        if n % 2 == 0:
+            return web.json_response({"error": {"code": "overloaded", "message": "behind", "fields": {}}}, status=503,
+                                     headers={"Retry-After": "1"})
+        if n == 3:
+            return web.json_response({"error": {"code": "server_error"}}, status=503)
+        return web.json_response({"orderId": f"ord-{n}"}, status=201)
+
+    async def scenario() -> dict:
+        app = web.Application()
+        app[posts] = 0
+        app.router.add_get("/health", health)
+        app.router.add_post("/api/orders", create)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            plan = LoadPlan(rate=20, duration=0.5, base_url=f"http://127.0.0.1:{port}", follow=False, concurrency=1)
+            result = summarize(await LoadRun(plan).run())
+            assert result["sent"] == app[posts] >= 4, "a shed order is not offered again"
+            return result
+        finally:
+            await runner.cleanup()
+
+    result = asyncio.run(scenario())
+    shed = result["sent"] // 2
+    assert (result["shed"], result["errors"], result["accepted"]) == (shed, {"HTTP 503": 1}, result["sent"] - shed - 1)
+    assert f"shed {shed} (503 + Retry-After)" in "\n".join(report_lines(result))

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from ecom_project.perf.order_mix import MixError, order_body, parse_mix, pick_kind
+from loadlab.perf.order_mix import MixError, order_body, parse_mix, pick_kind
 
 
 def test_parse_mix_normalises_and_drops_zero_weights():

@@ -1,7 +1,7 @@
 """Percentiles and per-second series: pure, no timing."""
 import pytest
 
-from ecom_project.perf.stats import latency_per_second, latency_summary, per_second, percentile, rate
+from loadlab.perf.stats import latency_per_second, latency_summary, per_second, percentile, rate
 
 
 def test_percentile_is_nearest_rank_and_a_real_sample():

@@ -84,12 +84,14 @@ def test_a_stored_change_is_pushed_to_both_groups(order_id):
     try:
         (created,) = saga(order_id, r.ORDER_CREATED)
         handlers.project_event(created)
-        for channel in (everything, one_order):
-            message = async_to_sync(layer.receive)(channel)
-            assert message["type"] == "projection.update"
-            assert message["projection"]["orderId"] == order_id
-            assert message["projection"]["status"] == domain.PENDING
-            assert "_id" not in message["projection"]
+        batch = async_to_sync(layer.receive)(everything)
+        assert batch["type"] == "projection.batch" and len(batch["projections"]) == 1
+        message = async_to_sync(layer.receive)(one_order)
+        assert message["type"] == "projection.update"
+        for projection in (batch["projections"][0], message["projection"]):
+            assert projection["orderId"] == order_id
+            assert projection["status"] == domain.PENDING
+            assert "_id" not in projection
     finally:
         async_to_sync(layer.group_discard)(services.ALL_ORDERS_GROUP, everything)
         async_to_sync(layer.group_discard)(services.order_group(order_id), one_order)

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ecom_project.chaos import invariants as inv
-from ecom_project.chaos.ledger import Ledger, SeenEvent
-from ecom_project.chaos.plan import FAULT_KINDS, fault_schedule, planned_orders
+from loadlab.chaos import invariants as inv
+from loadlab.chaos.ledger import Ledger, SeenEvent
+from loadlab.chaos.plan import FAULT_KINDS, fault_schedule, planned_orders
 from ecom_project.events import registry as ev
 
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from ecom_project.chaos.injector import poison_message
-from ecom_project.chaos.invariants import dead_letters_are_the_poison
+from loadlab.chaos.injector import poison_message
+from loadlab.chaos.invariants import dead_letters_are_the_poison
 from ecom_project.events.registry import EVENT_TOPICS
 from ecom_project.messaging.consumers import all_consumer_specs
 from ecom_project.messaging.deadletters import dead_letters

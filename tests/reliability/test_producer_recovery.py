@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from ecom_project.chaos import invariants as inv
-from ecom_project.chaos.ledger import read_ledger
+from loadlab.chaos import invariants as inv
+from loadlab.chaos.ledger import read_ledger
 from ecom_project.messaging.consumers import all_consumer_specs
 from ecom_project.messaging.outbox import backlog
 from ecom_project.messaging.worker import Worker

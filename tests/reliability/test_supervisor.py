@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from ecom_project.chaos.supervisor import Supervisor
+from loadlab.chaos.supervisor import Supervisor
 from ecom_project.events.registry import ORDER_CREATED
 from ecom_project.messaging import failpoints
 from ecom_project.messaging.consumers import ConsumerSpec

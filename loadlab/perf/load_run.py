@@ -1,6 +1,9 @@
 """The load generator's engine: offers orders at a steady rate over HTTP and follows each one
 to a terminal status through the websocket feed `/ws/orders/` (pushed, never polled).
 
+An order the service sheds (503 with Retry-After: the pipeline is behind) is counted as shed, not
+as an error, and not offered again: the offered rate stays the plan's.
+
 After the drain, orders the feed never showed finishing are looked up once in the read model
 (`RECONCILE_LIMIT` at most): a feed that dropped updates under overload must not pass for a
 pipeline that did not finish them. Their latency is unknown and left out of the percentiles."""
@@ -19,7 +22,7 @@ import aiohttp
 import websockets
 
 from ecom_project.events.saga import TERMINAL
-from ecom_project.perf.order_mix import order_body, pick_kind
+from loadlab.perf.order_mix import order_body, pick_kind
 
 MAX_ORDERS = 1_000_000  # rate x duration above this is refused: one run stays bounded in memory and time
 RECONCILE_LIMIT = 5_000  # orders looked up in the store after the drain, at most
@@ -84,6 +87,7 @@ class OrderRecord:
     terminal_at: float | None = None
     store_status: str | None = None  # looked up after the drain: finished, but not seen on the feed
     checked: bool = False
+    shed: bool = False  # 503 + Retry-After: the pipeline was behind and refused it before writing anything
 
 
 @dataclass
@@ -188,6 +192,8 @@ class LoadRun:
                 record.answered_at = time.monotonic()
                 if answer.status == 201:
                     record.order_id = json.loads(payload)["orderId"]
+                elif answer.status == 503 and "Retry-After" in answer.headers:
+                    record.shed = True
                 else:
                     record.error = f"HTTP {answer.status}"
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, KeyError) as exc:
@@ -195,6 +201,9 @@ class LoadRun:
             record.error = type(exc).__name__
         finally:
             gate.release()
+        if record.shed:
+            self.counts["shed"] += 1
+            return
         if record.error:
             self.counts["errors"] += 1
             return
@@ -208,19 +217,23 @@ class LoadRun:
             async for message in feed:
                 self.feed_messages += 1
                 try:
-                    update = json.loads(message)
-                    order_id, status = update.get("orderId"), update.get("status")
-                except (ValueError, AttributeError):
+                    frame = json.loads(message)
+                except ValueError:
                     continue
-                if status not in TERMINAL:
-                    continue
-                record = self.by_id.get(order_id)
-                if record is not None:
-                    self._finish(record, status, time.monotonic())
-                elif self._sending:
-                    self.early.setdefault(order_id, (status, time.monotonic()))
+                for update in frame if isinstance(frame, list) else [frame]:  # a frame is one tick's orders
+                    if isinstance(update, dict):
+                        self._seen(update.get("orderId"), update.get("status"))
         except websockets.ConnectionClosed:
             return  # the run goes on; orders not seen finishing are reported as unfinished
+
+    def _seen(self, order_id: str | None, status: str | None) -> None:
+        if status not in TERMINAL:
+            return
+        record = self.by_id.get(order_id)
+        if record is not None:
+            self._finish(record, status, time.monotonic())
+        elif self._sending:
+            self.early.setdefault(order_id, (status, time.monotonic()))
 
     async def _reconcile(self, session: aiohttp.ClientSession) -> None:
         """One read-model lookup per order the feed did not show finishing (bounded in count and time)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ecom_project.chaos.invariants import Check
+from loadlab.chaos.invariants import Check
 
 
 @dataclass

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ecom_project.perf.load_report import html_plot, summarize
-from ecom_project.perf.load_run import LoadPlan, LoadRun
+from loadlab.perf.load_report import html_plot, summarize
+from loadlab.perf.load_run import LoadPlan, LoadRun
 
 
 def run_with_progress(plan: LoadPlan, *, progress: bool = True, desc: str = "loadgen") -> dict:
@@ -17,8 +17,8 @@ def run_with_progress(plan: LoadPlan, *, progress: bool = True, desc: str = "loa
 
     def on_tick(counts: dict[str, int]) -> None:
         bar.n = counts.get("sent", 0)
-        bar.set_postfix(accepted=counts.get("accepted", 0), terminal=counts.get("terminal", 0),
-                        errors=counts.get("errors", 0), refresh=False)
+        bar.set_postfix(accepted=counts.get("accepted", 0), shed=counts.get("shed", 0),
+                        terminal=counts.get("terminal", 0), errors=counts.get("errors", 0), refresh=False)
         bar.refresh()
 
     try:

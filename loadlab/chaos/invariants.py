@@ -5,7 +5,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ecom_project.chaos.ledger import Ledger
+from loadlab.chaos.ledger import Ledger
 from ecom_project.events import registry as ev
 
 TERMINAL = {"SHIPPED", "REJECTED", "CANCELLED"}

@@ -10,11 +10,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from ecom_project.access import service_token
-from ecom_project.perf.load_report import report_lines
-from ecom_project.perf.command_flags import one_line_errors
-from ecom_project.perf.load_run import LoadError, LoadPlan
-from ecom_project.perf.load_session import run_with_progress, write_result
-from ecom_project.perf.order_mix import DEFAULT_MIX, MixError, parse_mix
+from loadlab.perf.load_report import report_lines
+from loadlab.perf.command_flags import one_line_errors
+from loadlab.perf.load_run import LoadError, LoadPlan
+from loadlab.perf.load_session import run_with_progress, write_result
+from loadlab.perf.order_mix import DEFAULT_MIX, MixError, parse_mix
 
 
 def _env_number(name: str, default: str) -> str:

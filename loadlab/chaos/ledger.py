@@ -5,7 +5,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ecom_project.chaos.topics import read_from_beginning
+from loadlab.chaos.topics import read_from_beginning
 from ecom_project.events.registry import EVENT_TOPICS
 
 

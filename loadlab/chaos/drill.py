@@ -12,12 +12,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ecom_project.chaos import invariants as inv
-from ecom_project.chaos.injector import FaultInjector
-from ecom_project.chaos.ledger import read_ledger
-from ecom_project.chaos.plan import OUTCOMES, fault_schedule, planned_orders
-from ecom_project.chaos.report import Report
-from ecom_project.chaos.supervisor import Supervisor
+from loadlab.chaos import invariants as inv
+from loadlab.chaos.injector import FaultInjector
+from loadlab.chaos.ledger import read_ledger
+from loadlab.chaos.plan import OUTCOMES, fault_schedule, planned_orders
+from loadlab.chaos.report import Report
+from loadlab.chaos.supervisor import Supervisor
 from ecom_project.messaging.consumers import all_consumer_specs
 from ecom_project.messaging.groups import group_lag
 from ecom_project.messaging.deadletters import dead_letters

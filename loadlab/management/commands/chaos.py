@@ -13,9 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test import Client
 from tqdm import tqdm
 
-from ecom_project.chaos.drill import AppAccess, ChaosDrill
-from ecom_project.chaos.plan import FAULT_KINDS, SCARCE_SKU
-from ecom_project.chaos.report import report_lines
+from loadlab.chaos.drill import AppAccess, ChaosDrill
+from loadlab.chaos.plan import FAULT_KINDS, SCARCE_SKU
+from loadlab.chaos.report import report_lines
 from ecom_project.config import ConfigError
 from ecom_project.management.broker_setup import engines_for_run
 from inventory import selectors as stock_selectors, services as stock_services

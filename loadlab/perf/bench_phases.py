@@ -12,10 +12,10 @@ from django.conf import settings
 
 from ecom_project.engines.local import LocalEngines
 from ecom_project.messaging.broker import create_topics
-from ecom_project.perf.broker_roundtrip import raw_broker_roundtrip
-from ecom_project.perf.load_run import LoadPlan
-from ecom_project.perf.load_session import run_with_progress
-from ecom_project.perf.pipeline_process import PipelineProcess, produced_events, shipped_orders
+from loadlab.perf.broker_roundtrip import raw_broker_roundtrip
+from loadlab.perf.load_run import LoadPlan
+from loadlab.perf.load_session import run_with_progress
+from loadlab.perf.pipeline_process import PipelineProcess, produced_events, shipped_orders
 
 HAPPY_ONLY = {"happy": 1.0}
 

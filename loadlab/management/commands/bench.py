@@ -10,10 +10,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ecom_project.perf import bench_phases, benchmarks_doc
-from ecom_project.perf.command_flags import one_line_errors
-from ecom_project.perf.load_run import LoadError
-from ecom_project.perf.pipeline_process import PipelineStartError
+from loadlab.perf import bench_phases, benchmarks_doc
+from loadlab.perf.command_flags import one_line_errors
+from loadlab.perf.load_run import LoadError
+from loadlab.perf.pipeline_process import PipelineStartError
 
 RAW_BROKER_MIN_EVENTS = 50_000
 

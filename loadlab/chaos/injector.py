@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from ecom_project.chaos.plan import Fault
-from ecom_project.chaos.topics import read_from_beginning
+from loadlab.chaos.plan import Fault
+from loadlab.chaos.topics import read_from_beginning
 from ecom_project.events.examples import EXAMPLES
 from ecom_project.events.registry import EVENT_TOPICS, type_of_topic
 from ecom_project.messaging import failpoints

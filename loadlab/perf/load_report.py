@@ -5,9 +5,9 @@ import math
 from collections import Counter
 from datetime import datetime, timezone
 
-from ecom_project.perf.load_run import LoadOutcome
-from ecom_project.perf.order_mix import EXPECTED_STATUS
-from ecom_project.perf.stats import latency_per_second, latency_summary, per_second, rate
+from loadlab.perf.load_run import LoadOutcome
+from loadlab.perf.order_mix import EXPECTED_STATUS
+from loadlab.perf.stats import latency_per_second, latency_summary, per_second, rate
 
 
 def summarize(outcome: LoadOutcome) -> dict:
@@ -29,6 +29,7 @@ def summarize(outcome: LoadOutcome) -> dict:
         "planned": plan.planned,
         "sent": len(records),
         "accepted": len(accepted),
+        "shed": sum(1 for r in records if r.shed),
         "errors": dict(Counter(r.error for r in records if r.error)),
         "terminal": len(finished),
         "finishedUnseen": len(unseen) if plan.follow else None,
@@ -47,6 +48,7 @@ def summarize(outcome: LoadOutcome) -> dict:
         "series": {
             "second": list(range(seconds)),
             "sent": per_second((r.sent_at for r in records), start=start, seconds=seconds),
+            "shed": per_second((r.sent_at for r in records if r.shed), start=start, seconds=seconds),
             "terminal": per_second((at for at, _ in samples), start=start, seconds=seconds),
             "p50Ms": latency_per_second(samples, start=start, seconds=seconds, fraction=0.5),
             "p99Ms": latency_per_second(samples, start=start, seconds=seconds, fraction=0.99),
@@ -63,6 +65,7 @@ def report_lines(result: dict) -> list[str]:
     lines = [
         f"offered {result['offeredRate']:g} orders/s for {result['plan']['duration']:g} s: "
         f"sent {result['sent']}, accepted {result['accepted']} ({result['achievedRate']:g}/s), "
+        f"shed {result.get('shed', 0)} (503 + Retry-After), "
         f"errors {sum(result['errors'].values())}" + (f" {result['errors']}" if result["errors"] else ""),
         f"intake POST latency   p50 {_ms(intake['p50Ms'])}  p99 {_ms(intake['p99Ms'])}  max {_ms(intake['maxMs'])}",
     ]
@@ -111,7 +114,8 @@ def html_plot(result: dict) -> str:
         "<!doctype html><html><head><meta charset='utf-8'><title>loadgen result</title></head>"
         "<body style='font-family:sans-serif'>"
         f"<h1>loadgen {result['finishedAt']}</h1><ul>{report}</ul>"
-        + _chart("Throughput per second", {"sent": (series["sent"], "#1f77b4"), "terminal": (series["terminal"], "#2ca02c")}, "orders/s")
+        + _chart("Throughput per second", {"sent": (series["sent"], "#1f77b4"), "shed": (series.get("shed", []), "#d62728"),
+                                           "terminal": (series["terminal"], "#2ca02c")}, "orders/s")
         + _chart("POST→terminal latency of orders finished in each second",
                  {"p50": (series["p50Ms"], "#ff7f0e"), "p99": (series["p99Ms"], "#d62728")}, "ms")
         + "</body></html>"
