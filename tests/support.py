@@ -150,3 +150,27 @@ def running_pipeline(workdir: Path, env: dict[str, str] | None = None, *, ready:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def committed_to_end(group: str, topics: list[str]) -> bool:
+    """Whether `group` has committed, on every partition of `topics`, the partition's high watermark:
+    it has handled everything produced so far (what a test waits for before asserting that a
+    redelivery changed nothing, instead of a fixed wait)."""
+    consumer = Consumer({**settings.KAFKA_CONSUMER, "bootstrap.servers": settings.KAFKA_BROKERS, "group.id": group})
+    try:
+        metadata = consumer.list_topics(timeout=10).topics
+        partitions = [TopicPartition(t, p) for t in topics for p in metadata[t].partitions]
+        committed = {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(partitions, timeout=10)}
+        return all(max(committed[(tp.topic, tp.partition)], 0) >= end_offset(consumer, tp.topic, tp.partition)
+                   for tp in partitions)
+    finally:
+        consumer.close()
+
+
+def settled(worker) -> bool:
+    """Every consumer of `worker` has committed everything produced so far on its topics, and its relay
+    has published everything its outbox held: a "nothing more came of it" check may now read to the end."""
+    from ecom_project.messaging.outbox import backlog
+
+    return all(committed_to_end(runner.group_id, runner.spec.topics) for runner in worker.runners) and all(
+        backlog(spec.outbox_collections()) == 0 for spec in worker.specs)
