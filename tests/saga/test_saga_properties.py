@@ -14,7 +14,7 @@ order is SHIPPED with its payment refunded · when nothing is in flight, the wri
 (orders) and the read model (projections) show the same status and every finished order
 holds no stock.
 
-Bounded for CI (about 20 s); `SAGA_PROPERTY_EXAMPLES=500 pytest tests/saga/test_saga_properties.py`
+Bounded for CI (10 examples of up to 30 steps, about 30 s); `SAGA_PROPERTY_EXAMPLES=500 pytest tests/saga/test_saga_properties.py`
 is the longer run (docs/testing.md).
 """
 from __future__ import annotations
@@ -49,8 +49,8 @@ from shipping import repository as shipping_repository
 CONSUMERS = [orders_handlers.CONSUMER, inventory_handlers.CONSUMER, payments_handlers.CONSUMER,
              shipping_handlers.CONSUMER, projections_handlers.CONSUMER]
 STOCK = 6  # per SKU: small, so that orders compete for it and some are short
-EXAMPLES = int(os.environ.get("SAGA_PROPERTY_EXAMPLES", "12"))
-STEPS = int(os.environ.get("SAGA_PROPERTY_STEPS", "40"))
+EXAMPLES = int(os.environ.get("SAGA_PROPERTY_EXAMPLES", "10"))
+STEPS = int(os.environ.get("SAGA_PROPERTY_STEPS", "30"))
 
 
 def _outbox_collections():
