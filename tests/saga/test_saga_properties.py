@@ -207,3 +207,31 @@ def test_saga_properties():
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     ))
+
+
+def _deliver_first(machine: SagaMachine, consumer: str, event_type: str) -> None:
+    """Deliver the first pending `event_type` to `consumer`, if there is one (a scripted interleaving)."""
+    for index, (name, event) in enumerate(machine.pending):
+        if name == consumer and event.type == event_type:
+            machine._deliver(*machine.pending.pop(index))
+            return
+
+
+def test_the_invariants_hold_when_a_refund_is_requested_while_the_shipment_is_booked():
+    """The interleaving the machine must be able to reach: shipping lags while the orders app shows
+    PAYMENT_AUTHORIZED and an operator asks for refundPayment. Were the request accepted, the refund and
+    then the shipment would land, and `statuses_hold` would find the order SHIPPED and refunded."""
+    machine = SagaMachine()
+    machine.place_order(lines=[(0, 1)], total="19.99", country="US")
+    _deliver_first(machine, "inventory", r.ORDER_CREATED)
+    _deliver_first(machine, "payments", r.INVENTORY_RESERVED)
+    _deliver_first(machine, "orders", r.INVENTORY_RESERVED)
+    _deliver_first(machine, "orders", r.PAYMENT_AUTHORIZED)
+    machine.operator_compensate(pick=0, action="refundPayment")
+    _deliver_first(machine, "payments", r.COMPENSATION_REQUESTED)
+    _deliver_first(machine, "orders", r.PAYMENT_REFUNDED)
+    _deliver_first(machine, "shipping", r.PAYMENT_AUTHORIZED)
+    _deliver_first(machine, "orders", r.ORDER_SHIPPED)
+    machine.statuses_hold()
+    machine.teardown()
+    assert machine._orders()[machine.orders[0]]["status"] == saga.SHIPPED
