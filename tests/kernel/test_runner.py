@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -108,6 +109,8 @@ def test_restarted_consumer_resumes_from_committed_offsets(probe, kafka_broker):
     from ecom_project.messaging.worker import Worker
 
     handler, spec = probe
+    # A name of its own: the module's shared probe reads the topic too, and processed-event records are per name.
+    spec = replace(spec, name="probe-restart")
     suffix = f".restart{uuid.uuid4().hex[:6]}"
     first, second = order_created(), order_created()
     worker = Worker([spec], group_suffix=suffix, start_at_end=True).start()
@@ -119,7 +122,7 @@ def test_restarted_consumer_resumes_from_committed_offsets(probe, kafka_broker):
         worker.stop()
     publish(second)  # produced while no consumer of the group runs
     worker = Worker([spec], group_suffix=suffix).start()
-    try:  # (the module's shared probe reads the topic too: this handler's own calls are what count)
+    try:
         wait_until(lambda: handler.calls_of[second.key] == 1, message="event produced during the downtime applied")
         wait_until(lambda: committed_to_end(worker.runners[0].group_id, spec.topics), message="caught up")
     finally:
