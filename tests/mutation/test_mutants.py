@@ -33,18 +33,30 @@ def mutated_tree(mutant: Mutant, workdir: Path) -> Path:
     return tree
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
-def test_the_mutant_is_killed(mutant, engines, tmp_path):
-    tree = mutated_tree(mutant, tmp_path)
+def run_tests(mutant: Mutant, tree: Path) -> tuple[int, str]:
     env = {**os.environ, "TEST_KAFKA_BROKERS": settings.KAFKA_BROKERS, "TEST_MONGO_URL": settings.MONGO_URL,
            "PYTHONDONTWRITEBYTECODE": "1"}
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", *mutant.tests],
         cwd=tree, env=env, capture_output=True, text=True, timeout=600,
     )
-    tail = (run.stdout + run.stderr)[-3000:]
-    assert run.returncode != 0, f"{mutant.name}: survived, {', '.join(mutant.tests)} passed on it\n{tail}"
-    assert run.returncode == 1, f"{mutant.name}: the tests did not run (exit {run.returncode})\n{tail}"
+    return run.returncode, (run.stdout + run.stderr)[-3000:]
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_the_mutant_is_killed(mutant, engines, tmp_path):
+    returncode, tail = run_tests(mutant, mutated_tree(mutant, tmp_path))
+    assert returncode != 0, f"{mutant.name}: survived, {', '.join(mutant.tests)} passed on it\n{tail}"
+    assert returncode == 1, f"{mutant.name}: the tests did not run (exit {returncode})\n{tail}"
+
+
+def test_a_mutant_that_changes_nothing_survives(engines, tmp_path):
+    """The control: on a copy whose change is only a comment, the same kind of run passes (so a kill above
+    is the mutant's doing, not a copy or environment that fails every test)."""
+    control = Mutant("control", "payments/repository.py", "def payment_record_outcome(",
+                     "# a comment only\ndef payment_record_outcome(", MUTANTS[0].tests)
+    returncode, tail = run_tests(control, mutated_tree(control, tmp_path))
+    assert returncode == 0, tail
 
 
 def test_every_snippet_still_matches_the_code():
