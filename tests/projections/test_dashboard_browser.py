@@ -204,15 +204,15 @@ def test_a_burst_of_updates_for_1500_orders_keeps_the_page_responsive(pipeline, 
     page.goto(f"{pipeline}/dashboard/")
     # Once live: the catch-up on opening reloads the rows (and would drop these made-up orders).
     expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=15000)
-    measured = page.evaluate("""async () => {
+    page.evaluate("""() => {
         const frames = [], drawnPerFrame = [];
-        let last = performance.now(), running = true, waiting = 0;
+        window.__burst = {frames, drawnPerFrame, running: true};
+        let last = performance.now(), waiting = 0;
         (function tick(now) {
             const pending = window.dashboard.state.pending.size;
             frames.push(now - last); drawnPerFrame.push(waiting - pending); last = now; waiting = pending;
-            if (running) requestAnimationFrame(tick);
+            if (window.__burst.running) requestAnimationFrame(tick);
         })(last);
-        const started = performance.now();
         for (let rev = 1; rev <= 2; rev++) {
             for (let i = 0; i < 1500; i++) {
                 const id = "burst-" + String(i).padStart(5, "0");
@@ -221,17 +221,18 @@ def test_a_burst_of_updates_for_1500_orders_keeps_the_page_responsive(pipeline, 
                     createdAt: new Date(Date.UTC(2031, 0, 1, 0, 0, i)).toISOString(), updatedAt: new Date().toISOString(), timeline: []});
             }
         }
-        while (window.dashboard.state.pending.size && performance.now() - started < 20000) {
-            await new Promise(r => setTimeout(r, 20));
-        }
-        const left = window.dashboard.state.pending.size;
-        await new Promise(r => setTimeout(r, 50));
-        running = false;
-        return {left, rows: document.querySelectorAll("#order-rows tr").length, longestFrame: Math.max(...frames),
+    }""")
+    # Drawn when every pending update is (however long a loaded machine takes: no time limit of its own).
+    page.wait_for_function("() => window.dashboard.state.pending.size === 0", timeout=120_000)
+    measured = page.evaluate("""async () => {
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));  // the tick saw the end
+        window.__burst.running = false;
+        const {frames, drawnPerFrame} = window.__burst;
+        return {rows: document.querySelectorAll("#order-rows tr").length, longestFrame: Math.max(...frames),
                 mostPerFrame: Math.max(...drawnPerFrame), frames: frames.length,
                 shipped: document.querySelectorAll("#order-rows .badge.status-SHIPPED").length};
     }""")
     print(f"burst of 3000 updates: {measured}")  # frame times are bench figures here, not asserted (docs/testing.md)
-    assert measured["left"] == 0 and measured["rows"] == 1000
+    assert measured["rows"] == 1000
     assert measured["mostPerFrame"] <= 100  # MAX_UPDATES_PER_FRAME: the work is spread over frames
     assert measured["shipped"] >= 1000 - 50  # a few real orders from other tests may sit among them
