@@ -48,10 +48,21 @@ def retry_refusal(*, status: str, facts: Mapping[str, bool], step: str) -> str |
     return None
 
 
+SHIPMENT_IN_FLIGHT = ("the shipment is in flight and its outcome decides: a ShippingFailed refunds and releases "
+                      "by itself (retry shipping if it is stuck)")
+
+
 def compensation_refusal(*, status: str, facts: Mapping[str, bool], action: str) -> str | None:
-    """Why `action` may not be requested now, or None when it may."""
-    if status == SHIPPED:
+    """Why `action` may not be requested now, or None when it may.
+
+    Nothing is undone while the shipment may still be booked (PAYMENT_AUTHORIZED with no shipping
+    outcome): shipping decides on its own topic, so a refund or release accepted then could be followed
+    by an OrderShipped, and the order would end SHIPPED with its payment refunded or its stock given
+    back (docs/operations.md, "Compensations")."""
+    if status == SHIPPED or facts.get("shipped"):
         return "the order has shipped"
+    if status == PAYMENT_AUTHORIZED and not facts.get("shippingFailed"):
+        return SHIPMENT_IN_FLIGHT
     if action == "releaseInventory":
         if not was_reserved(facts):
             return "no inventory was reserved for the order"

@@ -85,6 +85,17 @@ def clean_store():
 def start_worker(engines):
     """Start consumers+relays for some specs, in consumer groups of the test's own that start at the
     end of their topics (earlier tests' events stay unread); stopped at teardown."""
+    yield from _worker_starter()
+
+
+@pytest.fixture(scope="module")
+def start_module_worker(engines):
+    """As `start_worker`, for a worker that a module's tests share, each with keys of its own: one
+    consumer-group join (about 3 s) per module instead of one per test."""
+    yield from _worker_starter()
+
+
+def _worker_starter():
     from ecom_project.messaging.worker import Worker
 
     workers = []

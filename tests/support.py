@@ -18,7 +18,7 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from django.conf import settings
 
-from ecom_project.messaging.groups import end_offset
+from ecom_project.messaging.groups import end_offset, group_lag
 from ecom_project.supervision import free_port
 
 T = TypeVar("T")
@@ -150,3 +150,19 @@ def running_pipeline(workdir: Path, env: dict[str, str] | None = None, *, ready:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def committed_to_end(group: str, topics: list[str]) -> bool:
+    """Whether `group` has committed, on every partition of `topics`, the partition's high watermark:
+    it has handled everything produced so far (what a test waits for before asserting that a
+    redelivery changed nothing, instead of a fixed wait)."""
+    return group_lag(settings.KAFKA_BROKERS, group, topics, timeout=10) == 0
+
+
+def settled(worker) -> bool:
+    """Every consumer of `worker` has committed everything produced so far on its topics, and its relay
+    has published everything its outbox held: a "nothing more came of it" check may now read to the end."""
+    from ecom_project.messaging.outbox import backlog
+
+    return all(committed_to_end(runner.group_id, runner.spec.topics) for runner in worker.runners) and all(
+        backlog(spec.outbox_collections()) == 0 for spec in worker.specs)

@@ -25,9 +25,26 @@ def start_groups_at_end(bootstrap: str, groups: Mapping[str, Sequence[str]], *, 
                 for partition in metadata[topic].partitions:
                     ends.append(TopicPartition(topic, partition, end_offset(consumer, topic, partition, timeout=timeout)))
             if ends:
-                consumer.commit(offsets=ends, asynchronous=False)
+                _commit_when_coordinated(consumer, ends, timeout=timeout)
         finally:
             consumer.close()
+
+
+# The group's coordinator is not settled yet (a broker that just started is still loading its offsets topic).
+_COORDINATING = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.COORDINATOR_NOT_AVAILABLE}
+
+
+def _commit_when_coordinated(consumer: Consumer, offsets: list[TopicPartition], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            consumer.commit(offsets=offsets, asynchronous=False)
+            return
+        except KafkaException as exc:
+            error = exc.args[0]
+            if not (error.retriable() or error.code() in _COORDINATING) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def end_offset(consumer: Consumer, topic: str, partition: int, *, timeout: float = 15.0) -> int:

@@ -268,13 +268,15 @@
 
   // ---------- loading pages ----------
   function showPage(page, reset) {
+    const drawn = new Map(Array.from(state.rows, ([id, tr]) => [id, tr.projection]));
     if (reset) {
       tbody.replaceChildren(); state.rows.clear(); state.order = [];
     }
     for (const p of page.results) {  // the server's counts already include these: remember, don't count
       const before = state.known.get(p.orderId);
       if (!before || before.revision < p.revision) state.known.set(p.orderId, { status: p.status, revision: p.revision });
-      upsertRow(p, false);
+      const newer = drawn.get(p.orderId);  // a push drawn while the page was on its way
+      upsertRow(newer && newer.revision > p.revision ? newer : p, false);
     }
     state.nextCursor = page.nextCursor;
     renderCounts(); renderFooter();
@@ -314,7 +316,10 @@
     setConnection("connecting", attempts ? "reconnecting…" : "connecting…");
     const ws = new WebSocket(url);
     ws.onopen = () => {
-      if (attempts) loadPage(true);  // catch up on what happened while we were away
+      // Catch up on what changed while no socket was open: before a reconnect, and between the page's
+      // first render and this first open too (pushes are sent only to open sockets). Rows the page
+      // loads never overwrite a newer revision a push drew meanwhile (showPage).
+      loadPage(true);
       attempts = 0;
       setConnection("live", "live");
     };

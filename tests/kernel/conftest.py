@@ -3,6 +3,7 @@ emits InventoryFailed for each, and can be told to fail."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -22,10 +23,12 @@ class ProbeHandler:
         self.fail_times: dict[str, int] = {}  # orderId -> how many more calls raise
         self.always_fail: set[str] = set()
         self.calls = 0
+        self.calls_of: Counter[str] = Counter()  # orderId -> calls: what a test sharing the handler counts
 
     def __call__(self, event: Envelope) -> None:
         self.calls += 1
         order_id = event.key
+        self.calls_of[order_id] += 1
         if order_id in self.always_fail:
             raise RuntimeError("probe told to fail")
         if self.fail_times.get(order_id, 0) > 0:

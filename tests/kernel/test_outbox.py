@@ -10,6 +10,7 @@ import pytest
 from ecom_project.events.envelope import decode
 from ecom_project.messaging import failpoints
 from ecom_project.messaging.outbox import OutboxRelay, _take_hints, backlog, insert_with_events, update_with_events
+from ecom_project.messaging.producer import PublishError
 from ecom_project.mongo import get_db
 from tests.kernel.conftest import effects, order_created
 from tests.support import read_to_end, wait_until
@@ -161,3 +162,43 @@ def test_a_relay_drains_many_documents_from_hints(kafka_broker, clean_store):
         relay.stop()
         thread.join(10)
     assert relay.published == 300
+
+
+class RecordingPublisher:
+    """Stands in for the Kafka producer: records what it is asked to publish; `during` runs inside the
+    publish call (another relay at that very moment), `fail` makes it raise as a broker outage would."""
+
+    def __init__(self, *, during=None, fail: bool = False) -> None:
+        self.sent, self.during, self.fail = [], during, fail
+
+    def publish(self, messages) -> None:
+        messages = list(messages)
+        if self.during:
+            self.during()
+        if self.fail:
+            raise PublishError("broker unavailable (test)")
+        self.sent.extend(messages)
+
+
+def _relay(publisher, **kwargs) -> OutboxRelay:
+    return OutboxRelay(name="test", collections=lambda: [outbox_docs()], publisher=publisher, **kwargs)
+
+
+def test_a_relay_running_while_another_publishes_the_same_documents_publishes_nothing(clean_store):
+    """Forced interleaving: the second relay's whole pass runs between the first's claim and its mark."""
+    insert_with_events(outbox_docs(), {"_id": "a"}, [order_created("a"), order_created("a")])
+    second = _relay(RecordingPublisher())
+    first = _relay(RecordingPublisher(during=second.run_once))
+    assert first.run_once() == 2
+    assert second.run_once() == 0 and second.publisher.sent == []
+    assert len(first.publisher.sent) == 2 and backlog([outbox_docs()]) == 0
+
+
+def test_a_failed_publish_gives_the_lease_back_at_once(clean_store):
+    """Without it, the entries would wait for the lease to expire (a minute here) before any relay retried."""
+    insert_with_events(outbox_docs(), {"_id": "a"}, [order_created("a")])
+    failing = _relay(RecordingPublisher(fail=True), lease_ms=60_000)
+    with pytest.raises(PublishError):
+        failing.run_once()
+    other = _relay(RecordingPublisher(), lease_ms=60_000)
+    assert other.run_once() == 1 and backlog([outbox_docs()]) == 0

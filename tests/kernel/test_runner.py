@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 
 import pytest
 
 from ecom_project.events.envelope import decode
 from ecom_project.messaging.deadletters import dead_letters
 from ecom_project.messaging.producer import Publisher
-from tests.kernel.conftest import effects, order_created
-from tests.support import read_topic, wait_until
+from ecom_project.events.registry import ORDER_CREATED
+from ecom_project.messaging.consumers import ConsumerSpec
+from tests.kernel.conftest import ProbeHandler, effects, order_created
+from tests.support import committed_to_end, read_topic, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -26,9 +29,16 @@ def count_of(order_id: str) -> int | None:
     return doc and doc["count"]
 
 
-def test_event_is_applied_once_and_its_reply_published(probe, start_worker):
-    handler, spec = probe
-    start_worker([spec])
+@pytest.fixture(scope="module")
+def shared_probe(start_module_worker):
+    """One probe consumer for the module (each test uses order ids of its own): (handler, spec, worker)."""
+    handler = ProbeHandler()
+    spec = ConsumerSpec(name="probe", handlers={ORDER_CREATED: handler}, outbox_collections=lambda: [effects()])
+    return handler, spec, start_module_worker([spec])
+
+
+def test_event_is_applied_once_and_its_reply_published(shared_probe):
+    handler, _spec, _worker = shared_probe
     event = order_created()
     publish(event)
     wait_until(lambda: count_of(event.key) == 1, message="effect stored")
@@ -39,16 +49,17 @@ def test_event_is_applied_once_and_its_reply_published(probe, start_worker):
     wait_until(lambda: effects().find_one({"_id": event.key})["outbox"] == [], message="outbox drained")
 
 
-def test_duplicate_delivery_gives_one_effect(probe, start_worker):
-    handler, spec = probe
-    worker = start_worker([spec])
+def test_duplicate_delivery_gives_one_effect(shared_probe):
+    handler, _spec, worker = shared_probe
+    runner = worker.runners[0]
+    duplicates = runner.stats["duplicates"]
     event = order_created()
-    later = order_created(event.key)  # one key, one partition: `later` comes after every copy of `event`
+    later = order_created(event.key)  # same key: same partition, after the copies
     publish(event, event)
     publish(event, later)
-    wait_until(lambda: count_of(later.key) == 2)
-    assert handler.calls == 2, "the runner's window skips the copies without calling the handler"
-    assert worker.runners[0].stats["duplicates"] == 2
+    wait_until(lambda: count_of(event.key) == 2, message="the later event applied")
+    wait_until(lambda: runner.stats["duplicates"] == duplicates + 2, message="both copies seen as duplicates")
+    assert handler.calls_of[event.key] == 2, "the runner's dedupe kept the copies from the handler"
 
 
 def test_a_duplicate_the_window_forgot_is_a_no_op_by_the_handlers_guard(probe, start_worker, settings):
@@ -65,9 +76,8 @@ def test_a_duplicate_the_window_forgot_is_a_no_op_by_the_handlers_guard(probe, s
     assert effects().find_one({"_id": event.key})["appliedEvents"] == [str(e.event_id) for e in (event, other, last)]
 
 
-def test_poison_message_goes_to_dlq_and_partition_keeps_flowing(probe, start_worker):
-    handler, spec = probe
-    start_worker([spec])
+def test_poison_message_goes_to_dlq_and_partition_keeps_flowing(shared_probe):
+    handler, _spec, _worker = shared_probe
     key = uuid.uuid4().hex
     valid_after = order_created(key)  # same key -> same partition as the poison messages
     bad_schema = json.loads(order_created(key).to_json())
@@ -85,9 +95,8 @@ def test_poison_message_goes_to_dlq_and_partition_keeps_flowing(probe, start_wor
     assert json.loads(dlq[0].value())["type"] == "ops.DeadLetter"
 
 
-def test_handler_failing_twice_then_succeeding_gives_one_effect(probe, start_worker):
-    handler, spec = probe
-    start_worker([spec])
+def test_handler_failing_twice_then_succeeding_gives_one_effect(shared_probe):
+    handler, _spec, _worker = shared_probe
     event = order_created()
     handler.fail_times[event.key] = 2
     publish(event)
@@ -95,9 +104,8 @@ def test_handler_failing_twice_then_succeeding_gives_one_effect(probe, start_wor
     assert dead_letters().count_documents({"orderId": event.key}) == 0
 
 
-def test_handler_failing_always_is_dead_lettered_after_max_attempts(probe, start_worker, settings):
-    handler, spec = probe
-    start_worker([spec])
+def test_handler_failing_always_is_dead_lettered_after_max_attempts(shared_probe, settings):
+    handler, _spec, _worker = shared_probe
     event = order_created()
     next_event = order_created(event.key)
     handler.always_fail.add(event.key)
@@ -115,31 +123,32 @@ def test_restarted_consumer_resumes_from_committed_offsets(probe, kafka_broker):
     from ecom_project.messaging.worker import Worker
 
     handler, spec = probe
+    # A name of its own: the module's shared probe reads the topic too, and processed-event records are per name.
+    spec = replace(spec, name="probe-restart")
     suffix = f".restart{uuid.uuid4().hex[:6]}"
     first, second = order_created(), order_created()
     worker = Worker([spec], group_suffix=suffix, start_at_end=True).start()
     try:
         assert worker.wait_assigned(30)
         publish(first)
-        wait_until(lambda: count_of(first.key) == 1)
+        wait_until(lambda: handler.calls_of[first.key] == 1)
     finally:
         worker.stop()
-    calls_before = handler.calls
     publish(second)  # produced while no consumer of the group runs
     worker = Worker([spec], group_suffix=suffix).start()
     try:
-        wait_until(lambda: count_of(second.key) == 1, message="event produced during the downtime applied")
+        wait_until(lambda: handler.calls_of[second.key] == 1, message="event produced during the downtime applied")
+        wait_until(lambda: committed_to_end(worker.runners[0].group_id, spec.topics), message="caught up")
     finally:
         worker.stop()
-    assert count_of(first.key) == 1
-    assert handler.calls == calls_before + 1, "only the new event was delivered again"
+    assert count_of(first.key) == 1 and count_of(second.key) == 1
+    assert handler.calls_of[first.key] == 1, "only the new event was delivered again"
 
 
-def test_a_dead_letter_keeps_the_exact_original_bytes(probe, start_worker):
+def test_a_dead_letter_keeps_the_exact_original_bytes(shared_probe):
     from ecom_project.messaging.deadletters import original_bytes
 
-    handler, spec = probe
-    start_worker([spec])
+    handler, _spec, _worker = shared_probe
     key = uuid.uuid4().hex
     poison = b"\xff\xfe not utf-8 \x00\x81"
     publish(raw=[("order.OrderCreated.v1", key, poison)])
@@ -148,11 +157,10 @@ def test_a_dead_letter_keeps_the_exact_original_bytes(probe, start_worker):
     assert "\ufffd" in letter["raw"]  # the readable text shows where bytes were not UTF-8
 
 
-def test_a_poison_payload_with_operator_keys_is_stored_as_a_dead_letter(probe, start_worker):
+def test_a_poison_payload_with_operator_keys_is_stored_as_a_dead_letter(shared_probe):
     """Keys such as `$gt` or `a.b` cannot be field names in a stored document: the letter keeps the
     payload as JSON text (found by the chaos drill: the runner died on every redelivery instead)."""
-    handler, spec = probe
-    worker = start_worker([spec])
+    handler, _spec, worker = shared_probe
     key = uuid.uuid4().hex
     poison = json.loads(order_created(key).to_json())
     poison["payload"] = {"orderId": {"$gt": ""}, "a.b": 1}
@@ -162,11 +170,10 @@ def test_a_poison_payload_with_operator_keys_is_stored_as_a_dead_letter(probe, s
     assert worker.alive(), worker.errors
 
 
-def test_consumer_lag_is_reported_per_owned_partition(probe, start_worker):
+def test_consumer_lag_is_reported_per_owned_partition(shared_probe):
     from prometheus_client import REGISTRY
 
-    handler, spec = probe
-    start_worker([spec])
+    handler, _spec, _worker = shared_probe
     event = order_created()
     publish(event)
     wait_until(lambda: count_of(event.key) == 1)

@@ -113,7 +113,11 @@ def test_retry_is_for_a_stuck_step_whose_previous_step_succeeded(step, status, f
     ("releaseInventory", d.PENDING, {}, False),
     ("releaseInventory", d.CANCELLED, {"reserved": True, "released": True, "paymentFailed": True}, False),
     ("releaseInventory", d.SHIPPED, {"reserved": True, "authorized": True, "shipped": True}, False),
-    ("refundPayment", d.PAYMENT_AUTHORIZED, {"reserved": True, "authorized": True}, True),
+    ("refundPayment", d.PAYMENT_AUTHORIZED, {"reserved": True, "authorized": True}, False),  # shipment in flight
+    ("releaseInventory", d.PAYMENT_AUTHORIZED, {"reserved": True, "authorized": True}, False),
+    ("refundPayment", d.PAYMENT_AUTHORIZED, {"reserved": True, "authorized": True, "shippingFailed": True}, True),
+    ("refundPayment", d.CANCELLED, {"reserved": True, "released": True, d.CANCEL_REQUESTED: True, "authorized": True,
+                                    "shipped": True}, False),  # a late authorisation that shipped
     ("refundPayment", d.INVENTORY_RESERVED, {"reserved": True}, False),
     ("refundPayment", d.CANCELLED, {"authorized": True, "refunded": True, "shippingFailed": True}, False),
     ("refundPayment", d.CANCELLED, {"reserved": True, "released": True, "paymentFailed": True, "authorized": True}, True),

@@ -9,7 +9,9 @@ import pytest
 from ecom_project.api_errors import ApplicationError
 from ecom_project.events import registry as ev
 from ecom_project.events.envelope import decode, new_event
-from ecom_project.events.schemas import InventoryReleasedV1, InventoryReservedV1, Line, PaymentAuthorizedV1, PaymentFailedV1
+from ecom_project.events.schemas import (
+    InventoryReleasedV1, InventoryReservedV1, Line, OrderShippedV1, PaymentAuthorizedV1, PaymentFailedV1, RetryRequestedV1,
+)
 from orders import domain, repository, services
 
 ITEMS = [{"sku": "SKU-1", "qty": 2}]
@@ -186,3 +188,81 @@ def test_racing_requests_with_one_key_make_one_order():
     assert len({r.order_id for r in results}) == 1
     assert sum(r.created for r in results) == 1
     assert repository.orders().count_documents({}) == 1
+
+
+def shipped(order_id):
+    return new_event(ev.ORDER_SHIPPED, OrderShippedV1(order_id=order_id, shipment_id="s1", carrier="sim",
+                                                      tracking_number="T1"), order_id=order_id)
+
+
+def outbox_types(order_id) -> list[str]:
+    return [decode(entry["value"]).type for entry in repository.orders().find_one({"_id": order_id})["outbox"]]
+
+
+def test_a_compensation_is_refused_while_the_shipment_is_in_flight():
+    """Accepted, it could be followed by an OrderShipped: the order would end SHIPPED and refunded."""
+    order_id = create_order()
+    services.order_apply_event(event=reserved(order_id))
+    services.order_apply_event(event=authorized(order_id))
+    for action in domain.COMPENSATION_ACTIONS:
+        with pytest.raises(ApplicationError) as caught:
+            services.order_compensation_request(order_id=order_id, action=action, requested_by="7")
+        assert caught.value.status_code == 409 and caught.value.fields["reason"] == domain.SHIPMENT_IN_FLIGHT
+    assert outbox_types(order_id) == [ev.ORDER_CREATED]
+
+
+def event_lands_between_read_and_write(monkeypatch, *events):
+    """The operator's first reads of the order return it as it was; each event is applied right after
+    one of them (as the orders consumer would, between the request's read and its write)."""
+    real_find, queue = repository.order_find, list(events)
+
+    def find_then_apply(order_id):
+        found = real_find(order_id)
+        if queue:
+            monkeypatch.setattr(repository, "order_find", real_find)  # the consumer's own read is not raced
+            services.order_apply_event(event=queue.pop(0))
+            monkeypatch.setattr(repository, "order_find", find_then_apply)
+        return found
+
+    monkeypatch.setattr(repository, "order_find", find_then_apply)
+
+
+def test_operator_refund_racing_an_order_shipped_is_refused_on_the_reread(monkeypatch):
+    """A release at INVENTORY_RESERVED cancelled the order; the authorisation was in flight (refundPayment
+    is offered for it). Its shipment lands between the request's read and write: the version guard makes
+    the request read again, and it is refused (the goods are gone), with no event queued."""
+    order_id = create_order()
+    services.order_apply_event(event=reserved(order_id))
+    services.order_compensation_request(order_id=order_id, action="releaseInventory", requested_by="7")
+    services.order_apply_event(event=released(order_id))
+    services.order_apply_event(event=authorized(order_id))
+    assert order(order_id)["status"] == domain.CANCELLED
+    event_lands_between_read_and_write(monkeypatch, shipped(order_id))
+    with pytest.raises(ApplicationError) as caught:
+        services.order_compensation_request(order_id=order_id, action="refundPayment", requested_by="7")
+    assert caught.value.status_code == 409 and caught.value.fields["reason"] == "the order has shipped"
+    assert outbox_types(order_id).count(ev.COMPENSATION_REQUESTED) == 1  # the release only
+
+
+def test_operator_retry_racing_a_payment_failure_is_refused_on_the_reread(monkeypatch):
+    order_id = create_order()
+    services.order_apply_event(event=reserved(order_id))
+    event_lands_between_read_and_write(monkeypatch, payment_failed(order_id))
+    with pytest.raises(ApplicationError) as caught:
+        services.order_retry_request(order_id=order_id, step="payment", requested_by="7")
+    assert caught.value.status_code == 409 and caught.value.fields["reason"] == "the order is being compensated"
+    assert outbox_types(order_id) == [ev.ORDER_CREATED]
+
+
+def test_operator_request_losing_every_race_is_a_409_and_writes_nothing(monkeypatch):
+    order_id = create_order()
+    services.order_apply_event(event=reserved(order_id))
+    # Events that change the order's version, not what the operator may do: each attempt reads a stale order.
+    bumps = [new_event(ev.RETRY_REQUESTED, RetryRequestedV1(
+        order_id=order_id, step="payment", requested_by="x", items=[Line(**i) for i in ITEMS], total=Decimal("10"),
+        currency="USD"), order_id=order_id) for _ in range(services._OPERATOR_WRITE_ATTEMPTS)]
+    event_lands_between_read_and_write(monkeypatch, *bumps)
+    with pytest.raises(ApplicationError) as caught:
+        services.order_compensation_request(order_id=order_id, action="releaseInventory", requested_by="7")
+    assert caught.value.status_code == 409 and "changed concurrently" in caught.value.message
+    assert outbox_types(order_id) == [ev.ORDER_CREATED] and order(order_id)["operatorRequests"] == []

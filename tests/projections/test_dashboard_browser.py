@@ -7,12 +7,13 @@ import os
 import re
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
 from django.conf import settings
 
-from tests.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium, running_pipeline
+from tests.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requires_chromium, running_pipeline, wait_until
 
 pytestmark = [requires_chromium, pytest.mark.browser]
 
@@ -66,6 +67,25 @@ def page(browser, operator_session):
     context.close()
 
 
+def read_status(base_url: str, order_id: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"{base_url}/api/read/orders/{order_id}", timeout=10) as response:
+            return json.loads(response.read())["status"]
+    except urllib.error.HTTPError:
+        return None
+
+
+def server_counts(page, base_url: str) -> dict[str, int]:
+    """The status counts as the server has them (its read model; staff only: asked with the page's session)."""
+    counts = page.request.get(f"{base_url}/api/read/status-counts").json()
+    return {status: n for status, n in counts.items() if n and status not in {"ALL", "STUCK"}}
+
+
+def page_counts(page) -> dict[str, int]:
+    chips = page.locator("[id^=count-]").evaluate_all("els => els.map(e => [e.id.slice(6), +e.textContent])")
+    return {status: n for status, n in chips if n and status not in {"ALL", "STUCK"}}
+
+
 def place_order(base_url: str, *, total: str, country: str = "US") -> str:
     body = {"items": [{"sku": "SKU-1", "qty": 2}, {"sku": "SKU-7", "qty": 1}], "total": float(total), "currency": "USD",
             "shippingAddress": {"country": country}}
@@ -93,9 +113,9 @@ def test_orders_appear_live_reach_their_final_status_and_show_their_timeline(pip
         expect(row).to_be_visible(timeout=30000)
         expect(row.locator(".badge")).to_have_text(status, timeout=30000)
     assert page.evaluate("window.__notReloaded") is True
-    expect(page.locator("#count-ALL")).to_have_text("3", timeout=5000)  # mongomock store: only this module's orders
-    expect(page.locator("#count-CANCELLED")).to_have_text("2")
-    expect(page.locator("#count-SHIPPED")).to_have_text("1")
+    # Other tests' orders share the pipeline: the chips must agree with the server's counts, whatever they are.
+    wait_until(lambda: page_counts(page) == server_counts(page, pipeline), timeout=15,
+               message="the dashboard's counts to match the server's")
 
     page.locator(f'tr[data-order-id="{unshippable}"]').click()
     timeline = page.locator("#timeline li")
@@ -127,24 +147,72 @@ def test_a_new_order_grows_the_open_timeline_live(pipeline, page):
 def test_filter_by_status_shows_only_that_status(pipeline, page):
     from playwright.sync_api import expect
 
-    place_order(pipeline, total="9100.00")
+    cancelled, shipped = place_order(pipeline, total="9100.00"), place_order(pipeline, total="12.00")
     page.goto(f"{pipeline}/dashboard/")
     expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=15000)
-    expect(page.locator("#count-CANCELLED")).not_to_have_text("0", timeout=30000)
+    expect(page.locator(f'tr[data-order-id="{cancelled}"] .badge')).to_have_text("CANCELLED", timeout=30000)
+    expect(page.locator(f'tr[data-order-id="{shipped}"] .badge')).to_have_text("SHIPPED", timeout=30000)
     page.locator('button[data-status="CANCELLED"]').click()
     expect(page.locator("#row-count")).to_contain_text("(CANCELLED)")
+    expect(page.locator(f'tr[data-order-id="{shipped}"]')).to_have_count(0)
+    expect(page.locator(f'tr[data-order-id="{cancelled}"]')).to_be_visible()
     statuses = page.locator("#order-rows tr").evaluate_all("rows => rows.map(r => r.dataset.status)")
-    assert statuses and set(statuses) == {"CANCELLED"}
+    assert set(statuses) == {"CANCELLED"}
+
+
+# The page's first socket is held back until the test lets it open: whatever changes in between reaches
+# the page only if it catches up when the socket opens.
+HOLD_FIRST_SOCKET = """(() => {
+    const Real = window.WebSocket;
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    window.__openSockets = () => release();
+    window.WebSocket = function (url, protocols) {
+        const handlers = {}, proxy = {};
+        for (const name of ["onopen", "onmessage", "onclose", "onerror"]) {
+            Object.defineProperty(proxy, name, { set(f) { handlers[name] = f; }, get() { return handlers[name]; } });
+        }
+        gate.then(() => {
+            const ws = new Real(url, protocols);
+            for (const name of Object.keys(handlers)) ws[name] = (...args) => handlers[name](...args);
+        });
+        return proxy;
+    };
+})();"""
+
+
+def test_an_update_between_the_first_render_and_the_socket_opening_is_not_lost(pipeline, page):
+    from playwright.sync_api import expect
+
+    page.add_init_script(HOLD_FIRST_SOCKET)
+    page.goto(f"{pipeline}/dashboard/")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "connecting")
+    order_id = place_order(pipeline, total="33.00")
+    wait_until(lambda: read_status(pipeline, order_id) == "SHIPPED", timeout=30, message=f"order {order_id} shipped")
+    expect(page.locator(f'tr[data-order-id="{order_id}"]')).to_have_count(0)  # rendered before it existed
+    page.evaluate("window.__openSockets()")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=15000)
+    expect(page.locator(f'tr[data-order-id="{order_id}"] .badge')).to_have_text("SHIPPED", timeout=15000)
+    wait_until(lambda: page_counts(page) == server_counts(page, pipeline), timeout=15,
+               message="the dashboard's counts to match the server's")
 
 
 def test_a_burst_of_updates_for_1500_orders_keeps_the_page_responsive(pipeline, page):
-    """3,000 pushes (1,500 orders, two revisions each) land in at most 1,000 rows without a long freeze."""
+    """3,000 pushes (1,500 orders, two revisions each) land in at most 1,000 rows, at most 100 per frame."""
+    from playwright.sync_api import expect
+
     page.goto(f"{pipeline}/dashboard/")
-    measured = page.evaluate("""async () => {
-        const frames = [];
-        let last = performance.now(), running = true;
-        (function tick(now) { frames.push(now - last); last = now; if (running) requestAnimationFrame(tick); })(last);
-        const started = performance.now();
+    # Once live: the catch-up on opening reloads the rows (and would drop these made-up orders).
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=15000)
+    page.evaluate("""() => {
+        const frames = [], drawnPerFrame = [];
+        window.__burst = {frames, drawnPerFrame, running: true};
+        let last = performance.now(), waiting = 0;
+        (function tick(now) {
+            const pending = window.dashboard.state.pending.size;
+            frames.push(now - last); drawnPerFrame.push(waiting - pending); last = now; waiting = pending;
+            if (window.__burst.running) requestAnimationFrame(tick);
+        })(last);
         for (let rev = 1; rev <= 2; rev++) {
             for (let i = 0; i < 1500; i++) {
                 const id = "burst-" + String(i).padStart(5, "0");
@@ -153,17 +221,18 @@ def test_a_burst_of_updates_for_1500_orders_keeps_the_page_responsive(pipeline, 
                     createdAt: new Date(Date.UTC(2031, 0, 1, 0, 0, i)).toISOString(), updatedAt: new Date().toISOString(), timeline: []});
             }
         }
-        while (window.dashboard.state.pending.size && performance.now() - started < 20000) {
-            await new Promise(r => setTimeout(r, 20));
-        }
-        const elapsed = performance.now() - started;
-        await new Promise(r => setTimeout(r, 50));
-        running = false;
-        return {elapsed, rows: document.querySelectorAll("#order-rows tr").length,
-                longestFrame: Math.max(...frames), shipped: document.querySelectorAll("#order-rows .badge.status-SHIPPED").length};
     }""")
-    print(f"burst of 3000 updates: {measured}")
+    # Drawn when every pending update is (however long a loaded machine takes: no time limit of its own).
+    page.wait_for_function("() => window.dashboard.state.pending.size === 0", timeout=120_000)
+    measured = page.evaluate("""async () => {
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));  // the tick saw the end
+        window.__burst.running = false;
+        const {frames, drawnPerFrame} = window.__burst;
+        return {rows: document.querySelectorAll("#order-rows tr").length, longestFrame: Math.max(...frames),
+                mostPerFrame: Math.max(...drawnPerFrame), frames: frames.length,
+                shipped: document.querySelectorAll("#order-rows .badge.status-SHIPPED").length};
+    }""")
+    print(f"burst of 3000 updates: {measured}")  # frame times are bench figures here, not asserted (docs/testing.md)
     assert measured["rows"] == 1000
+    assert measured["mostPerFrame"] <= 100  # MAX_UPDATES_PER_FRAME: the work is spread over frames
     assert measured["shipped"] >= 1000 - 50  # a few real orders from other tests may sit among them
-    assert measured["elapsed"] < 5000
-    assert measured["longestFrame"] < 750

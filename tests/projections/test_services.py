@@ -118,3 +118,26 @@ def test_any_single_event_creates_a_projection(order_id, event_type):
     (event,) = saga(order_id, event_type)
     handlers.project_event(event)
     assert stored(order_id)["timeline"][0]["type"] == event_type
+
+
+@pytest.mark.parametrize("first_seen", [False, True], ids=["insert", "replace"])
+def test_a_write_between_the_read_and_the_write_of_another_is_not_lost(order_id, monkeypatch, first_seen):
+    """Forced interleaving: right after this fold reads the projection, another consumer thread stores
+    another event of the order. The revision guard makes this write miss and fold again, so neither is lost
+    (for the order's first write too: two first events race on the insert)."""
+    created, reserved, authorized = saga(order_id, r.ORDER_CREATED, r.INVENTORY_RESERVED, r.PAYMENT_AUTHORIZED)
+    if first_seen:
+        services.projection_apply(event=created, notify=False)
+    real_find = repository.find
+
+    def find_then_another_writes(key, **kwargs):
+        found = real_find(key, **kwargs)
+        monkeypatch.setattr(repository, "find", real_find)
+        services.projection_apply(event=authorized, notify=False)
+        return found
+
+    monkeypatch.setattr(repository, "find", find_then_another_writes)
+    services.projection_apply(event=reserved, notify=False)
+    types = [entry["type"] for entry in stored(order_id)["timeline"]]
+    assert types == ([r.ORDER_CREATED] if first_seen else []) + [r.INVENTORY_RESERVED, r.PAYMENT_AUTHORIZED]
+    assert stored(order_id)["status"] == domain.PAYMENT_AUTHORIZED
