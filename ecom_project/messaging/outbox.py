@@ -38,12 +38,17 @@ _in_flight: dict[str, set[Any]] = defaultdict(set)  # hinted documents a relay o
 _hints_lock = threading.Lock()
 PENDING = {"outbox.eventId": {"$exists": True}}
 PUBLISH_RETRY_MAX_S = 5.0  # a broker outage costs a relay a warning every 5 s, not ten a second
+# Hints a collection keeps at most (a process that writes but runs no relay for it, a long broker outage):
+# past it a write leaves none, and the scan finds its entries. Memory stays bounded.
+MAX_HINTS = 10_000
 
 
 def _hint(collection: Any, doc_id: Any, entries: list[dict] | None = None) -> None:
     if doc_id is not None and not isinstance(doc_id, dict):
         with _hints_lock:
             hints = _pending_hints[collection.full_name]
+            if doc_id not in hints and len(hints) >= MAX_HINTS:
+                return
             known = hints.get(doc_id, []) if doc_id in hints else []
             hints[doc_id] = None if entries is None or known is None else [*known, *entries]
 

@@ -9,7 +9,9 @@ import pytest
 
 from ecom_project.events.envelope import decode
 from ecom_project.messaging import failpoints
-from ecom_project.messaging.outbox import OutboxRelay, _take_hints, backlog, insert_with_events, update_with_events
+from ecom_project.messaging.outbox import (
+    OutboxRelay, _take_hints, backlog, insert_with_events, relay_hint, update_with_events,
+)
 from ecom_project.messaging.producer import PublishError
 from ecom_project.mongo import get_db
 from tests.kernel.conftest import effects, order_created
@@ -184,9 +186,13 @@ def _relay(publisher, **kwargs) -> OutboxRelay:
     return OutboxRelay(name="test", collections=lambda: [outbox_docs()], publisher=publisher, **kwargs)
 
 
-def test_a_relay_running_while_another_publishes_the_same_documents_publishes_nothing(clean_store):
-    """Forced interleaving: the second relay's whole pass runs between the first's claim and its mark."""
+@pytest.mark.parametrize("found_by", ["hint", "scan"])
+def test_a_relay_running_while_another_publishes_the_same_documents_publishes_nothing(found_by, clean_store):
+    """Forced interleaving: the second relay's whole pass runs between the first's claim and its mark. A
+    document found by a scan is held by the first relay's lease; one this process hinted is in flight."""
     insert_with_events(outbox_docs(), {"_id": "a"}, [order_created("a"), order_created("a")])
+    if found_by == "scan":
+        _take_hints(outbox_docs(), 10)
     second = _relay(RecordingPublisher())
     first = _relay(RecordingPublisher(during=second.run_once))
     assert first.run_once() == 2
@@ -194,11 +200,33 @@ def test_a_relay_running_while_another_publishes_the_same_documents_publishes_no
     assert len(first.publisher.sent) == 2 and backlog([outbox_docs()]) == 0
 
 
-def test_a_failed_publish_gives_the_lease_back_at_once(clean_store):
-    """Without it, the entries would wait for the lease to expire (a minute here) before any relay retried."""
+@pytest.mark.parametrize("found_by", ["hint", "scan"])
+def test_a_failed_publish_gives_the_lease_back_at_once(found_by, clean_store):
+    """Without it, the entries would wait for the lease to expire (a minute here) before any relay retried.
+    (A hinted document is published without a lease: the failed relay hints it again.)"""
     insert_with_events(outbox_docs(), {"_id": "a"}, [order_created("a")])
+    if found_by == "scan":
+        _take_hints(outbox_docs(), 10)
     failing = _relay(RecordingPublisher(fail=True), lease_ms=60_000)
     with pytest.raises(PublishError):
         failing.run_once()
+    if found_by == "hint":  # hinted again, entries and all: the next pass retries it, no scan needed
+        hinted = dict(_take_hints(outbox_docs(), 10))
+        assert list(hinted) == ["a"] and [e["key"] for e in hinted["a"]] == ["a"]
+        relay_hint(outbox_docs(), ["a"], hinted["a"])
+        failing.publisher.fail, failing.scan_interval = False, 3600
+        assert failing.run_once() == 1 and backlog([outbox_docs()]) == 0
+        return
     other = _relay(RecordingPublisher(), lease_ms=60_000)
     assert other.run_once() == 1 and backlog([outbox_docs()]) == 0
+
+
+def test_hints_are_bounded_and_the_scan_finds_what_left_none(clean_store, monkeypatch):
+    from ecom_project.messaging import outbox
+
+    monkeypatch.setattr(outbox, "MAX_HINTS", 2)
+    for key in "abc":
+        insert_with_events(outbox_docs(), {"_id": key}, [order_created(key)])
+    assert sorted(doc_id for doc_id, _ in _take_hints(outbox_docs(), 10)) == ["a", "b"]
+    relay = _relay(RecordingPublisher())
+    assert relay.run_once() == 3, "the start-up scan finds all three"
