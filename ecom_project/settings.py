@@ -72,6 +72,9 @@ try:
                                                steps=saga.STEPS, default=60)
     STUCK_SCAN_INTERVAL_S = env_int("STUCK_SCAN_INTERVAL_S", 15, minimum=1, maximum=3600)
     BULK_ACTION_MAX_ORDERS = env_int("BULK_ACTION_MAX_ORDERS", 100, minimum=1, maximum=1000)
+    # Dead-letter replays (DESIGN §7): a letter replayed this often and failing again is parked.
+    DEAD_LETTER_MAX_REPLAYS = env_int("DEAD_LETTER_MAX_REPLAYS", 3, minimum=1, maximum=100)
+    DEAD_LETTER_REDRIVE_RATE = env_float("DEAD_LETTER_REDRIVE_RATE", 10.0, minimum=0.1, maximum=1000.0)
 except ConfigError as exc:  # one readable line, no traceback, non-zero exit
     print(f"configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2) from None
