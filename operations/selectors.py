@@ -6,7 +6,7 @@ import binascii
 import json
 import re
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from ecom_project.api_errors import ApplicationError
 from ecom_project.messaging.consumers import all_consumer_specs
@@ -44,7 +44,7 @@ def _decode_cursor(cursor: str) -> dict:
 
 
 def dead_letter_list(*, status: str | None = None, topic: str | None = None, order_id: str | None = None,
-                     consumer: str | None = None, error: str | None = None,
+                     consumer: str | None = None, error: str | None = None, older_than_s: int | None = None,
                      limit: int = 50, cursor: str | None = None) -> tuple[list[dict], str | None]:
     """One page of dead letters and the cursor of the next page (None on the last)."""
     if status and status not in STATUSES:
@@ -53,6 +53,8 @@ def dead_letter_list(*, status: str | None = None, topic: str | None = None, ord
                                                ("consumer", consumer)) if value]
     if error:
         clauses.append({"error": {"$regex": re.escape(error), "$options": "i"}})
+    if older_than_s:
+        clauses.append({"failedAt": {"$lt": datetime.now(timezone.utc) - timedelta(seconds=older_than_s)}})
     if cursor:
         clauses.append(_decode_cursor(cursor))
     query = {"$and": clauses} if clauses else {}
