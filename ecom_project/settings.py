@@ -87,6 +87,9 @@ try:
     BACKPRESSURE_MAX_OUTBOX_BACKLOG = env_int("BACKPRESSURE_MAX_OUTBOX_BACKLOG", 500, minimum=0)
     BACKPRESSURE_REFRESH_MS = env_int("BACKPRESSURE_REFRESH_MS", 500, minimum=50, maximum=60000)
     BACKPRESSURE_RETRY_AFTER_S = env_int("BACKPRESSURE_RETRY_AFTER_S", 1, minimum=1, maximum=3600)
+    # Dead-letter replays (DESIGN §7): a letter replayed this often and failing again is parked.
+    DEAD_LETTER_MAX_REPLAYS = env_int("DEAD_LETTER_MAX_REPLAYS", 3, minimum=1, maximum=100)
+    DEAD_LETTER_REDRIVE_RATE = env_float("DEAD_LETTER_REDRIVE_RATE", 10.0, minimum=0.1, maximum=1000.0)
 except ConfigError as exc:  # one readable line, no traceback, non-zero exit
     print(f"configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2) from None

@@ -6,6 +6,8 @@ from urllib.parse import urlencode
 from django import forms
 
 from ecom_project.events import saga
+from ecom_project.messaging.deadletters import STATUSES as LETTER_STATUSES
+from operations.redrive import LetterFilter
 from operations.services import ACTIONS, STEPS
 from orders.selectors import OrderFilter
 
@@ -71,3 +73,37 @@ class OrderFilterForm(forms.Form):
         """The filter as a query string, for links that keep it (paging, the status filter)."""
         given = {k: v for k, v in (self.data or {}).items() if k in self.fields and k != "cursor" and v}
         return urlencode(given)
+
+
+class DeadLetterFilterForm(forms.Form):
+    """The /ops/ dead-letter list's filter, also what a redrive from there replays."""
+
+    status = forms.ChoiceField(choices=[("", "any")] + [(s, s) for s in LETTER_STATUSES], required=False)
+    topic = forms.CharField(required=False, max_length=249)
+    consumer = forms.CharField(required=False, max_length=100)
+    error = forms.CharField(required=False, max_length=200, label="Error contains")
+    orderId = forms.CharField(required=False, max_length=64, label="Order id")  # noqa: N815
+    older_than_min = forms.IntegerField(required=False, min_value=1, max_value=525600, label="Older than (minutes)")
+    cursor = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+
+    def letter_filter(self) -> LetterFilter:
+        data = self.cleaned_data
+        minutes = data.get("older_than_min")
+        return LetterFilter(status=data.get("status") or None, topic=data.get("topic") or None,
+                            consumer=data.get("consumer") or None, error=data.get("error") or None,
+                            order_id=data.get("orderId") or None, older_than_s=minutes * 60 if minutes else None)
+
+    def query_without_cursor(self, **changes: str) -> str:
+        given = {k: v for k, v in (self.data or {}).items() if k in self.fields and k != "cursor" and v}
+        return urlencode({k: v for k, v in {**given, **changes}.items() if v})
+
+
+class DeadLetterRedriveForm(DeadLetterFilterForm):
+    rate = forms.FloatField(required=False, min_value=0.1, max_value=1000, label="Rate (events/s)")
+    force = forms.BooleanField(required=False, label="also parked and replayed letters")
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class DeadLetterEditForm(forms.Form):
+    payload = forms.CharField(max_length=1_000_000, widget=forms.Textarea(attrs={"rows": 16, "cols": 100}),
+                              label="Corrected event (JSON)")

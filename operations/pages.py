@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import user_passes_test
 from django.contrib.auth.views import LoginView
@@ -13,8 +14,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ecom_project.api_errors import ApplicationError
-from operations import selectors, services
-from operations.forms import DeadLetterReplayForm
+from ecom_project.messaging.deadletters import current_bytes
+
+from operations import replay, selectors
+from operations.forms import DeadLetterEditForm, DeadLetterFilterForm, DeadLetterReplayForm
 from operations.login_throttle import LoginThrottled, client_ip, login_attempt_count, password_check_slot
 from orders.selectors import stuck_counts
 
@@ -65,27 +68,52 @@ def index(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET"])
 def dead_letter_list(request: HttpRequest) -> HttpResponse:
-    filters = {key: request.GET.get(key) or None for key in ("status", "topic", "orderId", "cursor")}
-    try:
-        letters, next_cursor = selectors.dead_letter_list(
-            status=filters["status"], topic=filters["topic"], order_id=filters["orderId"], cursor=filters["cursor"],
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        letters, next_cursor = [], None
+    form = DeadLetterFilterForm(request.GET)
+    letters, next_cursor = [], None
+    if form.is_valid():
+        where, data = form.letter_filter(), form.cleaned_data
+        try:
+            letters, next_cursor = selectors.dead_letter_list(
+                status=where.status, topic=where.topic, order_id=where.order_id, consumer=where.consumer,
+                error=where.error, older_than_s=where.older_than_s, cursor=data.get("cursor") or None,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+    filters = {key: request.GET.get(key) or None for key in form.fields}
     letters = [{**letter, "id": letter["_id"]} for letter in letters]  # templates cannot read "_id"
     return page(request, "ops/dead_letter_list.html", "Dead letters", letters=letters, next_cursor=next_cursor,
-                filters=filters, statuses=selectors.STATUSES, topics=selectors.dead_letter_topics())
+                filters=filters, form=form, query=form.query_without_cursor(), statuses=selectors.STATUSES,
+                topics=selectors.dead_letter_topics(), consumers=selectors.dead_letter_consumers(),
+                default_rate=settings.DEAD_LETTER_REDRIVE_RATE)
 
 
 @staff_required
-def dead_letter_detail(request: HttpRequest, dead_letter_id: str) -> HttpResponse:
+def dead_letter_detail(request: HttpRequest, dead_letter_id: str, *, edit_form: DeadLetterEditForm | None = None,
+                       status: int = 200) -> HttpResponse:
     try:
         letter = selectors.dead_letter_get(dead_letter_id=dead_letter_id)
     except ApplicationError as exc:
         return page(request, "ops/not_found.html", "Not found", message=exc.message, status=404)
-    return page(request, "ops/dead_letter_detail.html", f"Dead letter {dead_letter_id}",
-                letter={**letter, "id": letter["_id"]}, payload=json.dumps(letter.get("payload"), indent=2, default=str))
+    payload = json.dumps(letter.get("payload"), indent=2, default=str)
+    edit_form = edit_form or DeadLetterEditForm(initial={"payload": _editable(letter)})
+    return page(request, "ops/dead_letter_detail.html", f"Dead letter {dead_letter_id}", status=status,
+                letter={**letter, "id": letter["_id"]}, payload=payload, edit_form=edit_form,
+                max_replays=settings.DEAD_LETTER_MAX_REPLAYS)
+
+
+def _editable(letter: dict) -> str:
+    """The text an operator starts editing from: the last edit, else the original when it is text."""
+    message = current_bytes(letter) or b""
+    try:
+        text = message.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    try:
+        return json.dumps(json.loads(text), indent=2)
+    except ValueError:
+        return text
 
 
 @staff_required
@@ -97,8 +125,8 @@ def dead_letter_replay(request: HttpRequest) -> HttpResponse:
         return back_to(request, "ops:dead-letters")
     for letter_id in form.cleaned_data["ids"]:
         try:
-            services.dead_letter_replay(dead_letter_id=letter_id, requested_by=request.user.get_username(),
-                                        force=form.cleaned_data["force"])
+            replay.dead_letter_replay(dead_letter_id=letter_id, requested_by=request.user.get_username(),
+                                      force=form.cleaned_data["force"])
             messages.success(request, f"Replayed {letter_id}.")
         except ApplicationError as exc:
             messages.error(request, f"{letter_id}: {exc.message}")

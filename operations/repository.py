@@ -1,4 +1,4 @@
-"""The operations app's store: the audit log of operator actions (the only file naming it)."""
+"""The operations app's store: the audit log of operator actions and the dead-letter redrives (the only file naming them)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -13,7 +13,12 @@ def audit_log() -> Any:
     return get_db()["audit_log"]
 
 
+def redrives() -> Any:
+    return get_db()["dead_letter_redrives"]
+
+
 def ensure_indexes() -> None:
+    ensure_index(redrives(), [("createdAt", -1)])
     ensure_index(audit_log(), [("at", -1)])
     ensure_index(audit_log(), [("target", 1), ("at", -1)])
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from ecom_project.api_errors import ApplicationError
 from ecom_project.messaging.consumers import all_consumer_specs
-from ecom_project.messaging.deadletters import PENDING, REPLAYED, dead_letters
+from ecom_project.messaging.deadletters import PENDING, STATUSES, dead_letters
 from ecom_project.messaging.outbox import backlog
 from ecom_project.messaging.runner import consumer_status
 from operations.consumer_lag import group_lag
 
-STATUSES = (PENDING, REPLAYED)
 MAX_LIMIT = 200
 
 
@@ -44,11 +44,17 @@ def _decode_cursor(cursor: str) -> dict:
 
 
 def dead_letter_list(*, status: str | None = None, topic: str | None = None, order_id: str | None = None,
+                     consumer: str | None = None, error: str | None = None, older_than_s: int | None = None,
                      limit: int = 50, cursor: str | None = None) -> tuple[list[dict], str | None]:
     """One page of dead letters and the cursor of the next page (None on the last)."""
     if status and status not in STATUSES:
         raise ApplicationError("Unknown status.", code="invalid", fields={"status": f"must be one of {', '.join(STATUSES)}"})
-    clauses = [{key: value} for key, value in (("status", status), ("originalTopic", topic), ("orderId", order_id)) if value]
+    clauses = [{key: value} for key, value in (("status", status), ("originalTopic", topic), ("orderId", order_id),
+                                               ("consumer", consumer)) if value]
+    if error:
+        clauses.append({"error": {"$regex": re.escape(error), "$options": "i"}})
+    if older_than_s:
+        clauses.append({"failedAt": {"$lt": datetime.now(timezone.utc) - timedelta(seconds=older_than_s)}})
     if cursor:
         clauses.append(_decode_cursor(cursor))
     query = {"$and": clauses} if clauses else {}
@@ -67,6 +73,10 @@ def dead_letter_get(*, dead_letter_id: str) -> dict:
 
 def dead_letter_topics() -> list[str]:
     return sorted(t for t in dead_letters().distinct("originalTopic") if t)
+
+
+def dead_letter_consumers() -> list[str]:
+    return sorted(c for c in dead_letters().distinct("consumer") if c)
 
 
 def consumer_overview(*, with_lag: bool = True) -> list[dict]:

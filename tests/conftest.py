@@ -10,7 +10,11 @@ import pytest
 from django.conf import settings
 
 from ecom_project.engines.local import LocalEngines
+from ecom_project.events.registry import retry_topic
 from ecom_project.messaging.broker import create_topics
+
+# Consumers that only tests declare: their retry topics (where dead-letter replays go) exist too.
+TEST_CONSUMERS = ("probe", "probe-b")
 
 
 def pytest_configure(config):
@@ -39,6 +43,8 @@ def engines(tmp_path_factory):
     settings.KAFKA_BROKERS = os.environ["KAFKA_BROKERS"] = kafka or local.kafka.bootstrap
     settings.MONGO_URL = os.environ["MONGO_URL"] = mongo or local.ferretdb.url
     create_topics(settings.KAFKA_BROKERS, partitions=settings.KAFKA_PARTITIONS)
+    create_topics(settings.KAFKA_BROKERS, partitions=settings.KAFKA_PARTITIONS,
+                  topics=[retry_topic(name) for name in TEST_CONSUMERS])
     yield local
     if local:
         local.stop()

@@ -34,6 +34,7 @@ SCHEMAS: dict[tuple[str, int], type[BaseModel]] = {
 }
 
 DLQ_SUFFIX = ".dlq"
+RETRY_PREFIX = "ops.retry."
 
 
 def topic_of(event_type: str, version: int = 1) -> str:
@@ -54,6 +55,15 @@ def type_of_topic(topic: str) -> tuple[str, int]:
 
 def dlq_topic(topic: str) -> str:
     return topic + DLQ_SUFFIX
+
+
+def retry_topic(consumer: str) -> str:
+    """The topic only `consumer`'s group reads: a dead-letter replay goes there, so no other group sees it."""
+    return RETRY_PREFIX + consumer
+
+
+def is_retry_topic(topic: str) -> bool:
+    return topic.startswith(RETRY_PREFIX)
 
 
 EVENT_TOPICS: list[str] = [topic_of(t, v) for (t, v) in SCHEMAS if t != DEAD_LETTER]

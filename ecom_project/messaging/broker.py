@@ -7,10 +7,12 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 
 def create_topics(bootstrap: str, *, partitions: int, topics: list[str] | None = None, timeout: float = 15.0) -> list[str]:
-    """Create every pipeline topic (and its DLQ) that does not exist yet; returns those created."""
-    from ecom_project.events.registry import ALL_TOPICS
+    """Create every pipeline topic (its DLQ, each consumer's retry topic) that does not exist yet; returns those created."""
+    from django.conf import settings
 
-    wanted = topics or ALL_TOPICS
+    from ecom_project.events.registry import ALL_TOPICS, retry_topic
+
+    wanted = topics or ALL_TOPICS + [retry_topic(name) for name in settings.PIPELINE_CONSUMERS]
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=timeout).topics)
     missing = [t for t in wanted if t not in existing]

@@ -14,7 +14,7 @@ from typing import Any
 from django.apps import apps
 
 from ecom_project.events.envelope import Envelope
-from ecom_project.events.registry import DEAD_LETTER, EVENT_TOPICS, dlq_topic, topic_of
+from ecom_project.events.registry import DEAD_LETTER, EVENT_TOPICS, dlq_topic, retry_topic, topic_of
 
 Handler = Callable[[Envelope], None]
 
@@ -31,9 +31,11 @@ class ConsumerSpec:
 
     @property
     def topics(self) -> list[str]:
-        """A handler for ops.DeadLetter subscribes to every dead-letter topic (one per event topic)."""
+        """A handler for ops.DeadLetter subscribes to every dead-letter topic (one per event topic); every
+        consumer reads its own retry topic, where replays of its dead letters arrive."""
         topics = [topic_of(event_type) for event_type in self.handlers if event_type != DEAD_LETTER]
-        return topics + ([dlq_topic(topic) for topic in EVENT_TOPICS] if DEAD_LETTER in self.handlers else [])
+        topics += [dlq_topic(topic) for topic in EVENT_TOPICS] if DEAD_LETTER in self.handlers else []
+        return topics + [retry_topic(self.name)]
 
     @property
     def group_id(self) -> str:

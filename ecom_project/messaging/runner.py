@@ -28,7 +28,6 @@ from django.conf import settings
 
 from ecom_project.bounded import LRU
 from ecom_project.events.envelope import Envelope, InvalidEvent, decode
-from ecom_project.events.registry import DLQ_SUFFIX
 from ecom_project.messaging import deadletters, failpoints, unit_of_work
 from ecom_project.messaging.consumers import ConsumerSpec
 from ecom_project.messaging.producer import Publisher, bootstrap_servers
@@ -203,7 +202,7 @@ class ConsumerRunner:
             consumer=self.spec.name, topic=message.topic(), partition=message.partition(), offset=message.offset(),
             key=message.key(), raw=message.value(), event=event, error=error, attempts=attempts,
         )
-        if not message.topic().endswith(DLQ_SUFFIX):  # a failed dead letter is stored, never re-published to a .dlq.dlq
+        if document["dlqTopic"]:  # None for a failed dead letter: stored, never re-published to a .dlq.dlq
             self.publisher.publish([(document["dlqTopic"], envelope.key, envelope.to_json())])
         deadletters.store(document)
         self.stats["deadLetters"] += 1

@@ -89,13 +89,15 @@ def test_dead_letter_detail_and_404(staff_api):
     assert staff_api.get("/api/admin/dead-letters/nope").status_code == 404
 
 
-def test_replay_republishes_original_bytes_and_key_then_refuses_twice_unless_forced(staff_api, fake_publisher):
+def test_replay_sends_original_bytes_to_the_failed_consumers_retry_topic_then_refuses_twice_unless_forced(
+        staff_api, fake_publisher):
     letter = stored_dead_letter()
     url = f"/api/admin/dead-letters/{letter['_id']}/replay"
     first = staff_api.post(url, format="json")
     assert first.status_code == 202 and first.json()["status"] == "replayed"
-    assert first.json()["replays"][0]["by"] == "ops-alice"
-    assert fake_publisher.sent == [("order.OrderCreated.v1", letter["event"].key, letter["rawBytes"])]
+    assert first.json()["replays"][0]["by"] == "ops-alice" and first.json()["replayCount"] == 1
+    # only the consumer that failed it reads ops.retry.probe: the original topic gets nothing
+    assert fake_publisher.sent == [("ops.retry.probe", letter["event"].key, letter["rawBytes"])]
     again = staff_api.post(url, format="json")
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_replayed"
     forced = staff_api.post(url, {"force": True}, format="json")
