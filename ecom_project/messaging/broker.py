@@ -8,11 +8,10 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 def create_topics(bootstrap: str, *, partitions: int, topics: list[str] | None = None, timeout: float = 15.0) -> list[str]:
     """Create every pipeline topic (its DLQ, each consumer's retry topic) that does not exist yet; returns those created."""
-    from django.conf import settings
-
     from ecom_project.events.registry import ALL_TOPICS, retry_topic
+    from ecom_project.messaging.consumers import consumer_names
 
-    wanted = topics or ALL_TOPICS + [retry_topic(name) for name in settings.PIPELINE_CONSUMERS]
+    wanted = topics or ALL_TOPICS + [retry_topic(name) for name in consumer_names()]
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=timeout).topics)
     missing = [t for t in wanted if t not in existing]
