@@ -40,6 +40,12 @@ def find_by_ids(collection: Any, ids: Iterable[Any], projection: dict | None = N
     return [doc for doc in found if doc is not None]
 
 
+# Read a result in one reply, never through a cursor left open between getMores: FerretDB 1.24 on SQLite
+# hangs a cursor's getMore and a concurrent write on each other (seen: a relay scan of more than 101
+# pending documents while a consumer wrote; both waited forever). Pass as `batch_size=` to `find`.
+ONE_BATCH = 100_000
+
+
 def ensure_index(collection: Any, keys: Any, **options: Any) -> None:
     """`create_index`, idempotent on both stores. FerretDB 1.24 now and then answers "index … already
     exists" for an index it has (seen right after the collection was dropped and made again)."""

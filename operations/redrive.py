@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from ecom_project.api_errors import ApplicationError
 from ecom_project.messaging.deadletters import PENDING, STATUSES, dead_letters
 from ecom_project.messaging.producer import Publisher
+from ecom_project.mongo import ONE_BATCH
 from operations import replay, services
 from operations.repository import audit_record, redrives
 
@@ -65,8 +66,8 @@ def _after(checkpoint: list | None) -> list[dict]:
 def _letters(where: LetterFilter, *, checkpoint: list | None = None, now: datetime | None = None, limit: int = PAGE):
     query = where.query(now)
     clauses = (query.get("$and", []) if query else []) + _after(checkpoint)
-    cursor = dead_letters().find({"$and": clauses} if clauses else {}).sort([("failedAt", 1), ("_id", 1)])
-    return list(cursor.limit(limit))
+    cursor = dead_letters().find({"$and": clauses} if clauses else {}, batch_size=ONE_BATCH)
+    return list(cursor.sort([("failedAt", 1), ("_id", 1)]).limit(limit))
 
 
 def redrive_preview(*, where: LetterFilter, force: bool = False, show: int = 100) -> dict:

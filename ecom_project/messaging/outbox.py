@@ -23,7 +23,7 @@ from ecom_project.events.envelope import Envelope
 from ecom_project.messaging import failpoints, unit_of_work
 from ecom_project.messaging.producer import PublishError, Publisher
 from ecom_project.observability import metrics
-from ecom_project.mongo import ensure_index
+from ecom_project.mongo import ONE_BATCH, ensure_index
 
 log = logging.getLogger(__name__)
 # In-process relays publish at once instead of at their next poll: collection full name -> their wake-ups.
@@ -258,7 +258,7 @@ class OutboxRelay:
             self._scanned_at[name] = 0.0
         if time.monotonic() - self._scanned_at[name] >= self.scan_interval:
             self._scanned_at[name] = time.monotonic()
-            pending = [d["_id"] for d in collection.find(PENDING, {"_id": 1})]
+            pending = [d["_id"] for d in collection.find(PENDING, {"_id": 1}, batch_size=ONE_BATCH)]
             # A consumer's batch publishes its own writes' events right after the batch (unit_of_work): a
             # document pending at one scan may just be in such a batch. One still pending at the next
             # scan is left over (a crash, a failed publish) and is claimed; at start-up, all are.
