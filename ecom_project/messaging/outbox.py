@@ -23,7 +23,7 @@ from ecom_project.events.envelope import Envelope
 from ecom_project.messaging import failpoints, unit_of_work
 from ecom_project.messaging.producer import PublishError, Publisher
 from ecom_project.observability import metrics
-from ecom_project.mongo import ONE_BATCH, ensure_index
+from ecom_project.mongo import ensure_index
 
 log = logging.getLogger(__name__)
 # In-process relays publish at once instead of at their next poll: collection full name -> their wake-ups.
@@ -41,6 +41,7 @@ PUBLISH_RETRY_MAX_S = 5.0  # a broker outage costs a relay a warning every 5 s, 
 # Hints a collection keeps at most (a process that writes but runs no relay for it, a long broker outage):
 # past it a write leaves none, and the scan finds its entries. Memory stays bounded.
 MAX_HINTS = 10_000
+SCAN_LIMIT = 100  # pending documents one scan reads (one reply)
 
 
 def _hint(collection: Any, doc_id: Any, entries: list[dict] | None = None) -> None:
@@ -258,14 +259,17 @@ class OutboxRelay:
             self._scanned_at[name] = 0.0
         if time.monotonic() - self._scanned_at[name] >= self.scan_interval:
             self._scanned_at[name] = time.monotonic()
-            pending = [d["_id"] for d in collection.find(PENDING, {"_id": 1}, batch_size=ONE_BATCH)]
+            # At most one reply's worth, never a getMore: FerretDB hangs a getMore and a concurrent write on each
+            # other (docs/store.md). The rest are found by the next scans, as these are published.
+            pending = [d["_id"] for d in collection.find(PENDING, {"_id": 1}, limit=SCAN_LIMIT, batch_size=SCAN_LIMIT)]
             # A consumer's batch publishes its own writes' events right after the batch (unit_of_work): a
             # document pending at one scan may just be in such a batch. One still pending at the next
             # scan is left over (a crash, a failed publish) and is claimed; at start-up, all are.
             previous, self._pending_at_scan[name] = self._pending_at_scan.get(name), set(pending)
             if previous is not None:
                 pending = [doc_id for doc_id in pending if doc_id in previous]
-            self._backlogs[name] = len(self._pending_at_scan[name])
+            seen = len(self._pending_at_scan[name])
+            self._backlogs[name] = seen if seen < SCAN_LIMIT else collection.count_documents(PENDING)
             metrics.OUTBOX_BACKLOG.labels(self.name).set(sum(self._backlogs.values()))
             room = self.batch_size - len(candidates)
             ours = _hinted_or_in_flight(collection)  # this process's relays publish those already
