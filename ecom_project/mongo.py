@@ -40,9 +40,9 @@ def find_by_ids(collection: Any, ids: Iterable[Any], projection: dict | None = N
     return [doc for doc in found if doc is not None]
 
 
-# Read a result in one reply, never through a cursor left open between getMores: FerretDB 1.24 on SQLite
-# hangs a cursor's getMore and a concurrent write on each other (seen: a relay scan of more than 101
-# pending documents while a consumer wrote; both waited forever). Pass as `batch_size=` to `find`.
+# Read a result in one reply rather than through a cursor kept open between getMores, for reads that run
+# beside writes (docs/store.md: FerretDB 1.24 hung a scan and a concurrent bulk write on each other).
+# Pass as `batch_size=` to `find`.
 ONE_BATCH = 100_000
 
 

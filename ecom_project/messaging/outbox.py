@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from ecom_project.events.envelope import Envelope
@@ -77,6 +76,14 @@ def _take_hints(collection: Any, limit: int) -> list[tuple[Any, list[dict] | Non
     with _hints_lock:
         hints = _pending_hints.get(collection.full_name)
         return [hints.popitem() for _ in range(min(limit, len(hints)))] if hints else []
+
+
+def clear_published(collection: Any, published: dict[Any, list[dict]]) -> None:
+    """Pull exactly the published entries out of each document's outbox (a concurrent write may have queued
+    more). One single-document `{_id}` update each: a multi-statement update (bulk write) and a concurrent
+    scan hung on each other on FerretDB 1.24 (docs/store.md)."""
+    for doc_id, entries in published.items():
+        collection.update_one({"_id": doc_id}, {"$pullAll": {"outbox": entries}})
 
 
 def forget_hints() -> None:
@@ -245,8 +252,7 @@ class OutboxRelay:
                     _hint(collection, doc_id, doc_entries)
                 raise
             failpoints.hit("relay.after_publish")
-            collection.bulk_write([UpdateOne({"_id": doc_id}, {"$pullAll": {"outbox": doc_entries}})
-                                   for doc_id, doc_entries in known.items()], ordered=False)
+            clear_published(collection, known)
         finally:
             with _hints_lock:
                 _in_flight[name].difference_update(known)

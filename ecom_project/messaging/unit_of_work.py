@@ -7,7 +7,7 @@ guard. Instead of waking the relays, it hands the entries to the batch's unit of
 the batch the runner calls `flush()`:
 
 1. one `publish` of every entry of the batch (one produce call per batch, awaited once);
-2. one bulk write per collection that pulls exactly the published entries out of the outboxes;
+2. one `$pullAll` per document of exactly the published entries (`outbox.clear_published`);
 3. then the runner commits the batch's offsets.
 
 A crash anywhere before 2 leaves the entries in their documents: the outbox relay's scan
@@ -21,8 +21,6 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
-from pymongo import UpdateOne
 
 from ecom_project.messaging import failpoints
 from ecom_project.messaging.producer import PublishError, Publisher
@@ -74,9 +72,7 @@ class UnitOfWork:
             return 0
         failpoints.hit("uow.after_publish")
         for collection, docs in queued.values():
-            # exactly the entries published: a concurrent write may have queued more in the same document
-            collection.bulk_write([UpdateOne({"_id": doc_id}, {"$pullAll": {"outbox": doc_entries}})
-                                   for doc_id, doc_entries in docs.items()], ordered=False)
+            outbox.clear_published(collection, docs)
         for entry in entries:
             metrics.EVENTS_PRODUCED.labels(self.name, entry["topic"]).inc()
         self.published += len(entries)
