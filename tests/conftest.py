@@ -14,7 +14,7 @@ from ecom_project.events.registry import retry_topic
 from ecom_project.messaging.broker import create_topics
 
 # Consumers that only tests declare: their retry topics (where dead-letter replays go) exist too.
-TEST_CONSUMERS = ("probe", "probe-b")
+TEST_CONSUMERS = ("probe", "probe-b", "probe-restart")  # the test specs (tests/kernel), each with its retry topic
 
 
 def pytest_configure(config):
