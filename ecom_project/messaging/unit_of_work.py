@@ -39,7 +39,6 @@ class UnitOfWork:
         self.name = name
         # collection full name -> (collection, {doc _id: [outbox entries, in write order]})
         self._queued: dict[str, tuple[Any, dict[Any, list[dict]]]] = {}
-        self.published = 0
 
     def queued(self, collection: Any, doc_id: Any, entries: list[dict]) -> None:
         """Entries a write of this batch stored in document `doc_id`'s outbox."""
@@ -75,7 +74,6 @@ class UnitOfWork:
             outbox.clear_published(collection, docs)
         for entry in entries:
             metrics.EVENTS_PRODUCED.labels(self.name, entry["topic"]).inc()
-        self.published += len(entries)
         return len(entries)
 
 
