@@ -18,7 +18,8 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from django.conf import settings
 
-from ecom_project.messaging.groups import end_offset, group_lag
+from ecom_project.messaging import reading
+from ecom_project.messaging.groups import group_lag
 from ecom_project.supervision import free_port
 
 T = TypeVar("T")
@@ -95,30 +96,12 @@ def read_topic(topic: str, *, key: str | None = None, expect: int = 1, timeout: 
 def read_to_end(topic: str, *, keys: set[str] | None = None, timeout: float = 30.0) -> list:
     """Every message of `topic` (those whose key is in `keys`, if given) from the beginning up to the end of
     each partition as it is now: what "nothing more arrived" checks read, instead of waiting a while."""
-    consumer = Consumer({
-        **settings.KAFKA_CONSUMER, "bootstrap.servers": settings.KAFKA_BROKERS,
-        "group.id": f"test-reader-{uuid.uuid4().hex[:8]}",
-    })
-    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    ends = {p: end_offset(consumer, topic, p) for p in partitions}
-    remaining = {p for p, end in ends.items() if end > 0}
-    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in remaining])
-    found = []
-    deadline = time.monotonic() + timeout
+    consumer = reading.reader([topic], name="test-reader")
     try:
-        while remaining:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{topic}: partitions {sorted(remaining)} not read to their end in {timeout}s")
-            for message in consumer.consume(500, timeout=0.2):
-                if message.error():
-                    continue
-                if message.offset() >= ends[message.partition()] - 1:
-                    remaining.discard(message.partition())
-                if message.offset() < ends[message.partition()] and (keys is None or (message.key() or b"").decode() in keys):
-                    found.append(message)
+        return [message for messages in reading.batches_to_end(consumer, max_seconds=timeout) for message in messages
+                if keys is None or (message.key() or b"").decode() in keys]
     finally:
         consumer.close()
-    return found
 
 
 @contextmanager

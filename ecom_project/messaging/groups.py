@@ -48,12 +48,17 @@ def _commit_when_coordinated(consumer: Consumer, offsets: list[TopicPartition], 
 
 
 def end_offset(consumer: Consumer, topic: str, partition: int, *, timeout: float = 15.0) -> int:
-    """The partition's high watermark. Right after a topic is created its leader may not serve offsets
-    yet (NOT_LEADER_FOR_PARTITION): ask again until `timeout`."""
+    """The partition's high watermark."""
+    return watermarks(consumer, topic, partition, timeout=timeout)[1]
+
+
+def watermarks(consumer: Consumer, topic: str, partition: int, *, timeout: float = 15.0) -> tuple[int, int]:
+    """The partition's (low, high) watermarks. Right after a topic is created its leader may not serve
+    offsets yet (NOT_LEADER_FOR_PARTITION): ask again until `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)[1]
+            return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
         except KafkaException as exc:
             error = exc.args[0]
             if not (error.retriable() or error.code() in _SETTLING) or time.monotonic() > deadline:

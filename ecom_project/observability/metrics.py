@@ -16,7 +16,7 @@ EVENTS_DEAD_LETTERED = Counter(
     "pipeline_events_dead_lettered_total", "Events sent to a dead-letter topic", ["consumer", "topic"]
 )
 EVENTS_PRODUCED = Counter(
-    "pipeline_events_produced_total", "Events published by the outbox relay", ["relay", "topic"]
+    "pipeline_events_produced_total", "Events published (by a consumer batch or an outbox relay)", ["relay", "topic"]
 )
 HANDLER_SECONDS = Histogram(
     "pipeline_handler_seconds",

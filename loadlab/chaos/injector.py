@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
+from confluent_kafka import KafkaException
 from django.conf import settings
 
 from loadlab.chaos.plan import Fault
@@ -100,9 +101,14 @@ class FaultInjector:
     def _duplicate(self, fault: Fault) -> None:
         topic = EVENT_TOPICS[fault.pick % len(EVENT_TOPICS)]
         ours = self.our_keys()
+        if self._paused is not None:  # reading, as publishing, waits out a pause
+            self._paused.join()
         for candidate in (topic, EVENT_TOPICS[0]):
-            found = [(k, v) for _, k, v in read_from_beginning([candidate], idle_seconds=0.3, max_seconds=3)
-                     if k is not None and k.decode() in ours]
+            try:
+                found = [(k, v) for _, k, v in read_from_beginning([candidate], max_seconds=10)
+                         if k is not None and k.decode() in ours]
+            except (TimeoutError, KafkaException):  # the broker is too slow to read now: no duplicate
+                found = []
             if found:
                 key, value = found[fault.pick % len(found)]
                 self._publish([(candidate, key.decode(), value)])

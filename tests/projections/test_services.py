@@ -122,22 +122,24 @@ def test_any_single_event_creates_a_projection(order_id, event_type):
 
 @pytest.mark.parametrize("first_seen", [False, True], ids=["insert", "replace"])
 def test_a_write_between_the_read_and_the_write_of_another_is_not_lost(order_id, monkeypatch, first_seen):
-    """Forced interleaving: right after this fold reads the projection, another consumer thread stores
-    another event of the order. The revision guard makes this write miss and fold again, so neither is lost
-    (for the order's first write too: two first events race on the insert)."""
+    """Forced interleaving: after this fold has its copy of the projection (read, or kept from its last
+    write) and before it writes, another consumer thread stores another event of the order. The revision
+    guard makes this write miss and fold again, so neither is lost (for the order's first write too: two
+    first events race on the insert)."""
     created, reserved, authorized = saga(order_id, r.ORDER_CREATED, r.INVENTORY_RESERVED, r.PAYMENT_AUTHORIZED)
     if first_seen:
         services.projection_apply(event=created, notify=False)
-    real_find = repository.find
+    real_save = repository.save_if_unchanged
+    raced = []
 
-    def find_then_another_writes(key, **kwargs):
-        found = real_find(key, **kwargs)
-        monkeypatch.setattr(repository, "find", real_find)
-        services.projection_apply(event=authorized, notify=False)
-        return found
+    def another_writes_then_save(projection, **kwargs):
+        monkeypatch.setattr(repository, "save_if_unchanged", real_save)
+        raced.append(services.projection_apply(event=authorized, notify=False))
+        return real_save(projection, **kwargs)
 
-    monkeypatch.setattr(repository, "find", find_then_another_writes)
+    monkeypatch.setattr(repository, "save_if_unchanged", another_writes_then_save)
     services.projection_apply(event=reserved, notify=False)
+    assert raced and raced[0] is not None, "the other write ran inside the gap"
     types = [entry["type"] for entry in stored(order_id)["timeline"]]
     assert types == ([r.ORDER_CREATED] if first_seen else []) + [r.INVENTORY_RESERVED, r.PAYMENT_AUTHORIZED]
     assert stored(order_id)["status"] == domain.PAYMENT_AUTHORIZED
