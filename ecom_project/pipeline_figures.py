@@ -1,16 +1,12 @@
-"""The broker's view of how far behind the pipeline is, read in a few admin requests (backpressure.py).
-
-Per refresh: one metadata request, one ListOffsets for the high watermark of every partition
-concerned, one OffsetFetch per consumer group (and, only for partitions a group never committed,
-one ListOffsets for their low watermarks). No store access."""
+"""The broker's view of how far behind the pipeline is (backpressure.py): the groups' lag and the orders
+accepted but not finished, read with one messaging.groups.LagReader per refresh. No store access."""
 from __future__ import annotations
 
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
-from confluent_kafka.admin import AdminClient, OffsetSpec
 from django.conf import settings
 
 from ecom_project.backpressure import ACCEPTED_TOPICS, FINAL_TOPICS, Figures, outbox_backlog
 from ecom_project.messaging.consumers import all_consumer_specs
+from ecom_project.messaging.groups import LagReader
 
 TIMEOUT_S = 2.0
 
@@ -19,14 +15,8 @@ class BrokerFigures:
     def __init__(self, brokers: str | None = None, groups: dict[str, list[str]] | None = None) -> None:
         self._brokers = brokers
         self._groups = groups
-        self._admin: AdminClient | None = None
+        self._reader: LagReader | None = None
         self._never_finishing: int | None = None
-
-    def _client(self) -> AdminClient:
-        if self._admin is None:
-            self._admin = AdminClient({"bootstrap.servers": self._brokers or settings.KAFKA_BROKERS,
-                                       "client.id": "backpressure", "socket.timeout.ms": int(TIMEOUT_S * 1000)})
-        return self._admin
 
     def groups(self) -> dict[str, list[str]]:
         if self._groups is None:
@@ -34,14 +24,16 @@ class BrokerFigures:
         return self._groups
 
     def measure(self) -> Figures:
-        if not (self._brokers or settings.KAFKA_BROKERS):
+        brokers = self._brokers or settings.KAFKA_BROKERS
+        if not brokers:
             return Figures(outbox_backlog=outbox_backlog())
-        admin = self._client()
-        known = admin.list_topics(timeout=TIMEOUT_S).topics
+        if self._reader is None:
+            self._reader = LagReader(brokers, timeout=TIMEOUT_S)
+        reader = self._reader
         topics = {t for ts in self.groups().values() for t in ts} | set(ACCEPTED_TOPICS) | set(FINAL_TOPICS)
-        partitions = {t: [TopicPartition(t, p) for p in known[t].partitions] for t in topics if t in known}
-        high = self._offsets([tp for tps in partitions.values() for tp in tps], OffsetSpec.latest())
-        lag = {group: self._group_lag(group, [tp for t in ts for tp in partitions.get(t, [])], high)
+        partitions = reader.partitions(topics)
+        high = reader.high([tp for tps in partitions.values() for tp in tps])
+        lag = {group: sum(max(0, n) for n in reader.lag(group, [tp for t in ts for tp in partitions.get(t, [])], high).values())
                for group, ts in self.groups().items()}
 
         def count(names: tuple[str, ...]) -> int:
@@ -58,20 +50,3 @@ class BrokerFigures:
         elif self._never_finishing is not None:
             self._never_finishing = min(self._never_finishing, unfinished)
         return max(0, unfinished - (self._never_finishing or 0))
-
-    def _offsets(self, tps: list[TopicPartition], spec: OffsetSpec) -> dict[tuple[str, int], int]:
-        if not tps:
-            return {}
-        futures = self._client().list_offsets({tp: spec for tp in tps}, request_timeout=TIMEOUT_S)
-        return {(tp.topic, tp.partition): f.result().offset for tp, f in futures.items()}
-
-    def _group_lag(self, group: str, tps: list[TopicPartition], high: dict[tuple[str, int], int]) -> int:
-        if not tps:
-            return 0
-        request = [ConsumerGroupTopicPartitions(group, [TopicPartition(tp.topic, tp.partition) for tp in tps])]
-        answer = self._client().list_consumer_group_offsets(request, request_timeout=TIMEOUT_S)[group].result()
-        committed = {(tp.topic, tp.partition): tp.offset for tp in answer.topic_partitions}
-        never = [tp for tp in tps if committed.get((tp.topic, tp.partition), -1) < 0]
-        low = self._offsets([TopicPartition(tp.topic, tp.partition) for tp in never], OffsetSpec.earliest())
-        position = {**committed, **low}
-        return sum(max(0, high[key] - position[key]) for key in ((tp.topic, tp.partition) for tp in tps))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
 
 # Errors of a partition whose leader is still being settled (a topic just created, a broker restarting).
 _SETTLING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
@@ -66,26 +67,75 @@ def watermarks(consumer: Consumer, topic: str, partition: int, *, timeout: float
             time.sleep(0.1)
 
 
+class LagReader:
+    """Consumer-group lag as the broker reports it (high watermark minus committed offset), in few requests:
+    one metadata request, one ListOffsets for the high watermarks of every partition concerned, one
+    OffsetFetch per group (and, only for partitions a group never committed, one ListOffsets for their low
+    watermarks). Raises KafkaException when the broker can't answer. Keep one for repeated reads (its
+    clients are reused) and close() it."""
+
+    def __init__(self, bootstrap: str, *, timeout: float = 2.0) -> None:
+        self.bootstrap = bootstrap
+        self.timeout = timeout
+        self.admin = AdminClient({"bootstrap.servers": bootstrap, "client.id": f"lag-{uuid.uuid4().hex[:6]}",
+                                  "socket.timeout.ms": int(timeout * 1000)})
+        self._readers: dict[str, Consumer] = {}
+
+    def close(self) -> None:
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
+
+    def _committed_reader(self, group: str) -> Consumer:
+        """A plain client with the group's id: it reads the committed offsets without joining the group.
+        Not AdminClient.list_consumer_group_offsets: on a group that never committed, answered first with
+        NOT_COORDINATOR, librdkafka (confluent-kafka 2.16) crashes the process in it (it has no group
+        handle to re-query the coordinator with); a Consumer has one."""
+        if group not in self._readers:
+            self._readers[group] = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
+                                             "enable.auto.commit": False, "client.id": f"lag-{uuid.uuid4().hex[:6]}"})
+        return self._readers[group]
+
+    def partitions(self, topics: Iterable[str]) -> dict[str, list[TopicPartition]]:
+        """The partitions of each of `topics` the broker knows (unknown topics are left out)."""
+        known = self.admin.list_topics(timeout=self.timeout).topics
+        return {t: [TopicPartition(t, p) for p in known[t].partitions] for t in set(topics) if t in known}
+
+    def offsets(self, tps: Sequence[TopicPartition], spec: OffsetSpec) -> dict[tuple[str, int], int]:
+        if not tps:
+            return {}
+        futures = self.admin.list_offsets({tp: spec for tp in tps}, request_timeout=self.timeout)
+        return {(tp.topic, tp.partition): f.result().offset for tp, f in futures.items()}
+
+    def high(self, tps: Sequence[TopicPartition]) -> dict[tuple[str, int], int]:
+        return self.offsets(tps, OffsetSpec.latest())
+
+    def lag(self, group: str, tps: Sequence[TopicPartition], high: Mapping[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+        """Per partition of `tps`: messages `group` has not committed yet (a partition it never committed
+        counts from its low watermark). Negative when the broker's answers disagree."""
+        if not tps:
+            return {}
+        answer = self._committed_reader(group).committed([TopicPartition(tp.topic, tp.partition) for tp in tps],
+                                                         timeout=self.timeout)
+        committed = {(tp.topic, tp.partition): tp.offset for tp in answer}
+        never = [tp for tp in tps if committed.get((tp.topic, tp.partition), -1) < 0]
+        position = {**committed, **self.offsets(never, OffsetSpec.earliest())}
+        return {key: high[key] - position[key] for key in ((tp.topic, tp.partition) for tp in tps)}
+
+
 def group_lag(bootstrap: str, group_id: str, topics: Sequence[str], *, timeout: float = 2.0) -> int | None:
-    """Messages of `topics` the group has not committed yet (high watermark minus committed offset, summed);
-    None when the broker can't say. A plain client with the group's id reads the committed offsets
-    without joining the group."""
-    client = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
-                       "client.id": f"lag-{uuid.uuid4().hex[:6]}"})
+    """Messages of `topics` the group has not committed yet, summed; None when the broker can't say (or
+    gives answers that cannot be right). Reads committed offsets without joining the group."""
+    reader = LagReader(bootstrap, timeout=timeout)
     try:
-        metadata = client.list_topics(timeout=timeout).topics
-        partitions = [TopicPartition(t, p) for t in topics if t in metadata for p in metadata[t].partitions]
-        if not partitions:
+        tps = [tp for tps in reader.partitions(topics).values() for tp in tps]
+        if not tps:
             return None
-        total = 0
-        for committed in client.committed(partitions, timeout=timeout):
-            low, high = client.get_watermark_offsets(committed, timeout=timeout, cached=False)
-            position = committed.offset if committed.offset >= 0 else low
-            if high < position:  # an answer that cannot be right counts as "not reported"
-                return None
-            total += high - position
-        return total
+        behind = reader.lag(group_id, tps, reader.high(tps))
     except KafkaException:
         return None
     finally:
-        client.close()
+        reader.close()
+    if any(n < 0 for n in behind.values()):
+        return None
+    return sum(behind.values())

@@ -7,12 +7,15 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+from django.conf import settings
 
 from ecom_project.events.envelope import Envelope, new_event
 from ecom_project.events.registry import INVENTORY_FAILED, ORDER_CREATED
 from ecom_project.events.schemas import InventoryFailedV1, Line, OrderCreatedV1
 from ecom_project.messaging.consumers import ConsumerSpec
 from ecom_project.messaging.outbox import update_with_events
+from ecom_project.messaging.producer import Publisher
 from ecom_project.mongo import get_db
 
 
@@ -58,3 +61,19 @@ def order_created(order_id: str | None = None) -> Envelope:
         ORDER_CREATED, OrderCreatedV1(order_id=order_id, items=[Line(sku="SKU-1", qty=1)], total=Decimal("10.00")),
         order_id=order_id,
     )
+
+
+@pytest.fixture
+def topic(engines):
+    """A scratch topic of 3 partitions, deleted afterwards."""
+    name = f"test.scratch.{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BROKERS})
+    admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])[name].result(10)
+    yield name
+    admin.delete_topics([name])[name].result(10)
+
+
+def publish_values(topic: str, values: list[str]) -> None:
+    publisher = Publisher()
+    publisher.publish([(topic, f"k{i % 5}", v.encode()) for i, v in enumerate(values)])
+    publisher.close()

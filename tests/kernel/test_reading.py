@@ -1,31 +1,12 @@
 """messaging.reading against the real broker: a read ends at the topics' end offsets as of the call."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
-from django.conf import settings
 
 from ecom_project.messaging import reading
-from ecom_project.messaging.producer import Publisher
+from tests.kernel.conftest import publish_values as publish
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def topic():
-    name = f"test.reading.{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BROKERS})
-    admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])[name].result(10)
-    yield name
-    admin.delete_topics([name])[name].result(10)
-
-
-def publish(topic: str, values: list[str]) -> None:
-    publisher = Publisher()
-    publisher.publish([(topic, f"k{i % 5}", v.encode()) for i, v in enumerate(values)])
-    publisher.close()
 
 
 def read(consumer) -> list[str]:
