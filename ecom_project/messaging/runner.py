@@ -72,6 +72,7 @@ class ConsumerRunner:
         self._status_at = 0.0
         self.recent: LRU[str, bool] = LRU(settings.CONSUMER_DEDUPE_WINDOW)  # event ids applied lately
         self._consumer: Consumer | None = None
+        self._left_group = False
 
     @property
     def publisher(self) -> Publisher:
@@ -85,8 +86,7 @@ class ConsumerRunner:
     def run(self) -> None:
         if self.spec.setup:
             self.spec.setup()
-        consumer = self._consumer = Consumer(self.consumer_config)
-        consumer.subscribe(self.spec.topics, on_assign=lambda c, parts: self.assigned.set())
+        consumer = self._subscribed()
         log.info("consumer started", extra={"consumer": self.spec.name, "group": self.group_id, "topics": self.spec.topics})
         clean = False
         try:
@@ -95,6 +95,8 @@ class ConsumerRunner:
                 metrics.CONSUMER_HEARTBEAT.labels(self.spec.name).set(time.time())
                 if messages:
                     self.process_batch(consumer, messages)
+                if self._left_group:
+                    consumer = self._rejoin(consumer)
                 if self._report_status():
                     self._observe_lag(consumer)
             clean = True
@@ -104,6 +106,25 @@ class ConsumerRunner:
                 self._consumer = None  # its on_assign callback refers to this runner: no cycle left for the GC
                 self._report_status(force=True, state="stopped")
                 log.info("consumer stopped", extra={"consumer": self.spec.name, **self.stats})
+
+    def _subscribed(self) -> Consumer:
+        consumer = self._consumer = Consumer(self.consumer_config)
+        consumer.subscribe(self.spec.topics, on_assign=lambda c, parts: self.assigned.set())
+        self._left_group = False
+        return consumer
+
+    def _rejoin(self, consumer: Consumer) -> Consumer:
+        """The client left the group (it went longer than max.poll.interval.ms between polls: a slow batch, a
+        frozen broker). librdkafka is meant to rejoin on the next poll, but after a broker freeze it was seen
+        polling for minutes with no partitions. A fresh client joins for certain; what was not committed is
+        delivered again, and dedupe makes that harmless."""
+        self.stats["rejoins"] = self.stats.get("rejoins", 0) + 1
+        log.warning("consumer left its group; rejoining with a new client", extra={"consumer": self.spec.name})
+        try:
+            consumer.close()
+        except (KafkaException, RuntimeError) as exc:
+            log.warning("closing the old client failed", extra={"consumer": self.spec.name, "error": str(exc)})
+        return self._subscribed()
 
     def _poll_batch(self, consumer: Consumer) -> list[Message]:
         """What is fetched already, else wait up to 0.2 s for the first message and take what came with it.
@@ -133,6 +154,8 @@ class ConsumerRunner:
         offsets: dict[tuple[str, int], int] = {}
         for message in messages:
             if message.error():
+                if message.error().code() == KafkaError._MAX_POLL_EXCEEDED:
+                    self._left_group = True
                 if message.error().code() != KafkaError._PARTITION_EOF:
                     log.warning("consume error", extra={"consumer": self.spec.name, "error": str(message.error())})
                 continue

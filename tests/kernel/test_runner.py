@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import base64
+import time
 import uuid
 from dataclasses import replace
 
@@ -191,3 +192,30 @@ def test_consumer_lag_is_reported_per_owned_partition(shared_probe):
     assert all(s.value >= 0 for s in samples)
     # its topic, and the retry topic where replays of its dead letters arrive: no other consumer's
     assert {s.labels["topic"] for s in samples} <= {"order.OrderCreated.v1", "ops.retry.probe"}
+
+
+def test_a_consumer_that_left_its_group_by_a_slow_batch_rejoins_and_loses_nothing(probe, start_worker, settings):
+    """A batch slower than max.poll.interval.ms makes the client leave its group (as a frozen broker does).
+    The runner rejoins with a new client: the slow event, whose commit was refused, comes again and is a
+    duplicate; the events after it are applied once."""
+    settings.KAFKA_CONSUMER = {**settings.KAFKA_CONSUMER, "max.poll.interval.ms": 6000, "session.timeout.ms": 6000}
+    handler, spec = probe
+    slow = order_created()
+    calls = []
+
+    def slow_once(event):
+        calls.append(event.key)
+        if event.key == slow.key and calls.count(slow.key) == 1:
+            time.sleep(8)  # past max.poll.interval.ms: the deliberate fault of this test
+        handler(event)
+
+    worker = start_worker([replace(spec, handlers={ORDER_CREATED: slow_once})])
+    runner = worker.runners[0]
+    after = order_created(slow.key)
+    publish(slow)
+    wait_until(lambda: calls.count(slow.key) == 1, timeout=30, message="the slow event reached the handler")
+    publish(after)
+    wait_until(lambda: runner.stats.get("rejoins", 0) == 1, timeout=60, message="the runner rejoined its group")
+    wait_until(lambda: count_of(slow.key) == 2, timeout=60, message="both events applied after the rejoin")
+    wait_until(lambda: committed_to_end(runner.group_id, spec.topics), timeout=60, message="everything committed")
+    assert effects().find_one({"_id": slow.key})["appliedEvents"] == [str(slow.event_id), str(after.event_id)]
