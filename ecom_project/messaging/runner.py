@@ -120,10 +120,14 @@ class ConsumerRunner:
         delivered again, and dedupe makes that harmless."""
         self.stats["rejoins"] = self.stats.get("rejoins", 0) + 1
         log.warning("consumer left its group; rejoining with a new client", extra={"consumer": self.spec.name})
-        try:
-            consumer.close()
-        except (KafkaException, RuntimeError) as exc:
-            log.warning("closing the old client failed", extra={"consumer": self.spec.name, "error": str(exc)})
+
+        def close_old() -> None:  # it may wait out a request sent to the frozen broker (up to socket.timeout.ms)
+            try:
+                consumer.close()
+            except (KafkaException, RuntimeError) as exc:
+                log.warning("closing the old client failed", extra={"consumer": self.spec.name, "error": str(exc)})
+
+        threading.Thread(target=close_old, name=f"close-{self.spec.name}", daemon=True).start()
         return self._subscribed()
 
     def _poll_batch(self, consumer: Consumer) -> list[Message]:
