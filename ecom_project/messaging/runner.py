@@ -73,6 +73,8 @@ class ConsumerRunner:
         self.recent: LRU[str, bool] = LRU(settings.CONSUMER_DEDUPE_WINDOW)  # event ids applied lately
         self._consumer: Consumer | None = None
         self._left_group = False
+        self._joined = False
+        self._subscribed_at = 0.0
 
     @property
     def publisher(self) -> Publisher:
@@ -95,7 +97,7 @@ class ConsumerRunner:
                 metrics.CONSUMER_HEARTBEAT.labels(self.spec.name).set(time.time())
                 if messages:
                     self.process_batch(consumer, messages)
-                if self._left_group:
+                if self._left_group or self._join_overdue():
                     consumer = self._rejoin(consumer)
                 if self._report_status():
                     self._observe_lag(consumer)
@@ -109,17 +111,40 @@ class ConsumerRunner:
 
     def _subscribed(self) -> Consumer:
         consumer = self._consumer = Consumer(self.consumer_config)
-        consumer.subscribe(self.spec.topics, on_assign=lambda c, parts: self.assigned.set())
+        self._joined = False
+        self._subscribed_at = time.monotonic()
+        consumer.subscribe(self.spec.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
         self._left_group = False
         return consumer
 
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Called at the end of every group join (with no partitions too, for a replica beyond the count)."""
+        self._joined = True
+        self.assigned.set()
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """A rebalance begins: the join that follows is watched as the first one is."""
+        self._joined = False
+        self._subscribed_at = time.monotonic()
+
+    def _join_overdue(self) -> bool:
+        """The client's join has not completed within max.poll.interval.ms (the longest a rebalance may wait
+        for slow members) + session.timeout.ms + 10 s. Seen after a broker freeze: a client created the
+        moment the broker came back never joined, for minutes."""
+        if self._joined:
+            return False
+        limit = (int(self.consumer_config.get("max.poll.interval.ms", 300000))
+                 + int(self.consumer_config.get("session.timeout.ms", 45000))) / 1000 + 10
+        return time.monotonic() - self._subscribed_at > limit
+
     def _rejoin(self, consumer: Consumer) -> Consumer:
         """The client left the group (it went longer than max.poll.interval.ms between polls: a slow batch, a
-        frozen broker). librdkafka is meant to rejoin on the next poll, but after a broker freeze it was seen
-        polling for minutes with no partitions. A fresh client joins for certain; what was not committed is
-        delivered again, and dedupe makes that harmless."""
+        frozen broker), or its join is overdue. librdkafka is meant to rejoin on the next poll, but after a
+        broker freeze it was seen polling for minutes with no partitions. A fresh client joins; what was not
+        committed is delivered again, and dedupe makes that harmless."""
         self.stats["rejoins"] = self.stats.get("rejoins", 0) + 1
-        log.warning("consumer left its group; rejoining with a new client", extra={"consumer": self.spec.name})
+        why = "left its group" if self._left_group else "never completed its group join"
+        log.warning(f"consumer {why}; rejoining with a new client", extra={"consumer": self.spec.name})
 
         def close_old() -> None:  # it may wait out a request sent to the frozen broker (up to socket.timeout.ms)
             try:

@@ -219,3 +219,29 @@ def test_a_consumer_that_left_its_group_by_a_slow_batch_rejoins_and_loses_nothin
     wait_until(lambda: count_of(slow.key) == 2, timeout=60, message="both events applied after the rejoin")
     wait_until(lambda: committed_to_end(runner.group_id, spec.topics), timeout=60, message="everything committed")
     assert effects().find_one({"_id": slow.key})["appliedEvents"] == [str(slow.event_id), str(after.event_id)]
+
+
+def test_a_consumer_whose_group_join_never_completes_rejoins_with_a_new_client(probe, start_worker, settings, monkeypatch):
+    """After a broker freeze, a client created as the broker came back was seen never completing its join.
+    Here librdkafka's end-of-join callback of the first client is lost on purpose (the fault of this test):
+    once the join is overdue (max.poll.interval.ms + session.timeout.ms + 10 s), a new client joins."""
+    from ecom_project.messaging.runner import ConsumerRunner
+
+    settings.KAFKA_CONSUMER = {**settings.KAFKA_CONSUMER, "max.poll.interval.ms": 6000, "session.timeout.ms": 6000}
+    real_on_assign, lost = ConsumerRunner._on_assign, []
+
+    def first_join_lost(self, consumer, partitions):
+        if not lost:
+            lost.append(consumer)
+            return
+        real_on_assign(self, consumer, partitions)
+
+    monkeypatch.setattr(ConsumerRunner, "_on_assign", first_join_lost)
+    handler, spec = probe
+    worker = start_worker([spec], wait=False)
+    runner = worker.runners[0]
+    wait_until(lambda: runner.stats.get("rejoins", 0) == 1, timeout=60, message="the overdue join was given up")
+    assert worker.wait_assigned(60), "the new client joined"
+    event = order_created()
+    publish(event)
+    wait_until(lambda: count_of(event.key) == 1, timeout=30, message="the event applied by the new client")
