@@ -96,12 +96,8 @@ def read_topic(topic: str, *, key: str | None = None, expect: int = 1, timeout: 
 def read_to_end(topic: str, *, keys: set[str] | None = None, timeout: float = 30.0) -> list:
     """Every message of `topic` (those whose key is in `keys`, if given) from the beginning up to the end of
     each partition as it is now: what "nothing more arrived" checks read, instead of waiting a while."""
-    consumer = reading.reader([topic], name="test-reader")
-    try:
-        return [message for messages in reading.batches_to_end(consumer, max_seconds=timeout) for message in messages
-                if keys is None or (message.key() or b"").decode() in keys]
-    finally:
-        consumer.close()
+    return [message for message in reading.read_to_end([topic], name="test-reader", max_seconds=timeout)
+            if keys is None or (message.key() or b"").decode() in keys]
 
 
 @contextmanager

@@ -122,20 +122,25 @@ class LagReader:
         position = {**committed, **self.offsets(never, OffsetSpec.earliest())}
         return {key: high[key] - position[key] for key in ((tp.topic, tp.partition) for tp in tps)}
 
+    def group_lag(self, group: str, topics: Sequence[str]) -> int | None:
+        """Messages of `topics` the group has not committed yet, summed; None when the broker can't say (or
+        gives answers that cannot be right). Reads committed offsets without joining the group."""
+        try:
+            tps = [tp for tps in self.partitions(topics).values() for tp in tps]
+            if not tps:
+                return None
+            behind = self.lag(group, tps, self.high(tps))
+        except KafkaException:
+            return None
+        if any(n < 0 for n in behind.values()):
+            return None
+        return sum(behind.values())
+
 
 def group_lag(bootstrap: str, group_id: str, topics: Sequence[str], *, timeout: float = 2.0) -> int | None:
-    """Messages of `topics` the group has not committed yet, summed; None when the broker can't say (or
-    gives answers that cannot be right). Reads committed offsets without joining the group."""
+    """`LagReader.group_lag` once, with a reader of its own."""
     reader = LagReader(bootstrap, timeout=timeout)
     try:
-        tps = [tp for tps in reader.partitions(topics).values() for tp in tps]
-        if not tps:
-            return None
-        behind = reader.lag(group_id, tps, reader.high(tps))
-    except KafkaException:
-        return None
+        return reader.group_lag(group_id, topics)
     finally:
         reader.close()
-    if any(n < 0 for n in behind.values()):
-        return None
-    return sum(behind.values())

@@ -89,3 +89,14 @@ def batches_to_end(consumer: Consumer, *, max_seconds: float, ends: dict[tuple[s
             consumer.resume(finished)  # a next call reads on from the end
         except (KafkaException, RuntimeError):  # the caller closed the consumer already
             pass
+
+
+def read_to_end(topics: Sequence[str], *, name: str, max_seconds: float) -> Iterator[Message]:
+    """Every message of `topics` from the beginning up to their end offsets as of the call, with a reader of
+    its own (opened and closed here)."""
+    consumer = reader(topics, name=name)
+    try:
+        for messages in batches_to_end(consumer, max_seconds=max_seconds):
+            yield from messages
+    finally:
+        consumer.close()

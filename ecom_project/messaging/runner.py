@@ -75,6 +75,10 @@ class ConsumerRunner:
         self._left_group = False
         self._joined = False
         self._subscribed_at = 0.0
+        # how long a join may take: max.poll.interval.ms (a rebalance waits that long for slow members)
+        # + session.timeout.ms + 10 s
+        self._join_limit_s = (int(self.consumer_config.get("max.poll.interval.ms", 300000))
+                              + int(self.consumer_config.get("session.timeout.ms", 45000))) / 1000 + 10
 
     @property
     def publisher(self) -> Publisher:
@@ -128,14 +132,9 @@ class ConsumerRunner:
         self._subscribed_at = time.monotonic()
 
     def _join_overdue(self) -> bool:
-        """The client's join has not completed within max.poll.interval.ms (the longest a rebalance may wait
-        for slow members) + session.timeout.ms + 10 s. Seen after a broker freeze: a client created the
-        moment the broker came back never joined, for minutes."""
-        if self._joined:
-            return False
-        limit = (int(self.consumer_config.get("max.poll.interval.ms", 300000))
-                 + int(self.consumer_config.get("session.timeout.ms", 45000))) / 1000 + 10
-        return time.monotonic() - self._subscribed_at > limit
+        """The client's join has not completed within `_join_limit_s`. Seen after a broker freeze: a client
+        created the moment the broker came back never joined, for minutes."""
+        return not self._joined and time.monotonic() - self._subscribed_at > self._join_limit_s
 
     def _rejoin(self, consumer: Consumer) -> Consumer:
         """The client left the group (it went longer than max.poll.interval.ms between polls: a slow batch, a
@@ -145,15 +144,17 @@ class ConsumerRunner:
         self.stats["rejoins"] = self.stats.get("rejoins", 0) + 1
         why = "left its group" if self._left_group else "never completed its group join"
         log.warning(f"consumer {why}; rejoining with a new client", extra={"consumer": self.spec.name})
-
-        def close_old() -> None:  # it may wait out a request sent to the frozen broker (up to socket.timeout.ms)
-            try:
-                consumer.close()
-            except (KafkaException, RuntimeError) as exc:
-                log.warning("closing the old client failed", extra={"consumer": self.spec.name, "error": str(exc)})
-
-        threading.Thread(target=close_old, name=f"close-{self.spec.name}", daemon=True).start()
+        # On a side thread: its close may wait out a request sent to the frozen broker (up to socket.timeout.ms).
+        threading.Thread(target=self._close_quietly, args=(consumer,), name=f"close-{self.spec.name}",
+                         daemon=True).start()
         return self._subscribed()
+
+    def _close_quietly(self, consumer: Consumer) -> None:
+        """Close a client this runner has given up on; one already closed, or failing to close, is let go."""
+        try:
+            consumer.close()
+        except (KafkaException, RuntimeError) as exc:
+            log.info("closing a dropped client failed", extra={"consumer": self.spec.name, "error": str(exc)})
 
     def _poll_batch(self, consumer: Consumer) -> list[Message]:
         """What is fetched already, else wait up to 0.2 s for the first message and take what came with it.
@@ -173,10 +174,7 @@ class ConsumerRunner:
         would be gone; closing hands its partitions over now instead of after max.poll.interval.ms."""
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
-            try:
-                consumer.close()
-            except RuntimeError:  # already closed
-                pass
+            self._close_quietly(consumer)
 
     def process_batch(self, consumer: Consumer, messages: list[Message]) -> None:
         decoded: list[tuple[Message, Envelope]] = []

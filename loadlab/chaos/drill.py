@@ -19,7 +19,7 @@ from loadlab.chaos.plan import OUTCOMES, fault_schedule, planned_orders
 from loadlab.chaos.report import Report
 from loadlab.chaos.supervisor import Supervisor
 from ecom_project.messaging.consumers import all_consumer_specs
-from ecom_project.messaging.groups import group_lag
+from ecom_project.messaging.groups import LagReader
 from ecom_project.messaging.deadletters import dead_letters
 from ecom_project.messaging.outbox import backlog
 from ecom_project.messaging.producer import Publisher, bootstrap_servers
@@ -63,20 +63,24 @@ class ChaosDrill:
         supervisor = Supervisor(worker).start()
         injector = FaultInjector(seed=self.seed, publisher=publisher, our_keys=lambda: set(self.expected),
                                  broker=self.broker)
+        self._lag_reader = LagReader(bootstrap_servers())  # one for the run: the wait asks every 0.5 s
         try:
-            if not worker.wait_assigned(60):
-                raise RuntimeError("consumers got no partition assignment in 60 s")
-            started = time.monotonic()
-            self._place_orders(injector)
-            placed = time.monotonic()
-            self._wait_quiescent(worker, injector)
-            self.report.seconds.update(placing=placed - started, quiescence=time.monotonic() - placed)
-            self.report.restarts = supervisor.restarts
+            try:
+                if not worker.wait_assigned(60):
+                    raise RuntimeError("consumers got no partition assignment in 60 s")
+                started = time.monotonic()
+                self._place_orders(injector)
+                placed = time.monotonic()
+                self._wait_quiescent(worker, injector)
+                self.report.seconds.update(placing=placed - started, quiescence=time.monotonic() - placed)
+                self.report.restarts = supervisor.restarts
+            finally:
+                injector.resume_broker()
+                supervisor.stop()
+                worker.stop()
+            self._judge(worker, injector, initial)
         finally:
-            injector.resume_broker()
-            supervisor.stop()
-            worker.stop()
-        self._judge(worker, injector, initial)
+            self._lag_reader.close()
         return self.report
 
     def _place_orders(self, injector: FaultInjector) -> None:
@@ -131,9 +135,8 @@ class ChaosDrill:
             time.sleep(0.5)
         injector.settle_failpoints()
 
-    @staticmethod
-    def _lags(worker: Worker) -> dict[str, int | None]:
-        return {runner.spec.name: group_lag(bootstrap_servers(), runner.group_id, runner.spec.topics)
+    def _lags(self, worker: Worker) -> dict[str, int | None]:
+        return {runner.spec.name: self._lag_reader.group_lag(runner.group_id, runner.spec.topics)
                 for runner in worker.runners}
 
     def _judge(self, worker: Worker, injector: FaultInjector, initial: dict[str, int]) -> None:
