@@ -67,6 +67,12 @@ def watermarks(consumer: Consumer, topic: str, partition: int, *, timeout: float
             time.sleep(0.1)
 
 
+# A lag probe's failures reach its caller as KafkaException (-> "not reported"); librdkafka's own lines about
+# them (a refused connection, several times a second per client) would flood stderr while the broker is
+# down, e.g. after Ctrl-C of `make run`, where the back-pressure probe outlives the local Kafka by a moment.
+_QUIET = {"log_level": 2}
+
+
 class LagReader:
     """Consumer-group lag as the broker reports it (high watermark minus committed offset), in few requests:
     one metadata request, one ListOffsets for the high watermarks of every partition concerned, one
@@ -77,7 +83,7 @@ class LagReader:
     def __init__(self, bootstrap: str, *, timeout: float = 2.0) -> None:
         self.bootstrap = bootstrap
         self.timeout = timeout
-        self.admin = AdminClient({"bootstrap.servers": bootstrap, "client.id": f"lag-{uuid.uuid4().hex[:6]}",
+        self.admin = AdminClient({**_QUIET, "bootstrap.servers": bootstrap, "client.id": f"lag-{uuid.uuid4().hex[:6]}",
                                   "socket.timeout.ms": int(timeout * 1000)})
         self._readers: dict[str, Consumer] = {}
 
@@ -92,7 +98,7 @@ class LagReader:
         NOT_COORDINATOR, librdkafka (confluent-kafka 2.16) crashes the process in it (it has no group
         handle to re-query the coordinator with); a Consumer has one."""
         if group not in self._readers:
-            self._readers[group] = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
+            self._readers[group] = Consumer({**_QUIET, "bootstrap.servers": self.bootstrap, "group.id": group,
                                              "enable.auto.commit": False, "client.id": f"lag-{uuid.uuid4().hex[:6]}"})
         return self._readers[group]
 
