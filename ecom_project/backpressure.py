@@ -11,11 +11,16 @@
   A duplicate publish can only lower the estimate: the door then opens sooner, never stays shut;
 - `outboxBacklog`: the unpublished outbox entries the relays of this process last counted
   (`pipeline_outbox_backlog`; absent in a web process that runs no relay).
+The bound of `inFlight` follows the pipeline (Little's law): what it finishes in
+BACKPRESSURE_LATENCY_BUDGET_MS at the rate it finished orders over the last seconds
+(`finishedPerSecond`, final events again), never below BACKPRESSURE_MIN_IN_FLIGHT nor above
+BACKPRESSURE_MAX_IN_FLIGHT. An accepted order then waits about the budget, whatever the machine.
 A figure that cannot be read (broker down) does not shed: /ready reports the broker instead.
 """
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -42,9 +47,11 @@ class Figures:
     consumer_lag: dict[str, int] = field(default_factory=dict)  # group -> events behind
     in_flight: int | None = None
     outbox_backlog: int | None = None
+    finished_per_second: float | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"consumerLag": self.consumer_lag, "inFlight": self.in_flight, "outboxBacklog": self.outbox_backlog}
+        return {"consumerLag": self.consumer_lag, "inFlight": self.in_flight, "outboxBacklog": self.outbox_backlog,
+                "finishedPerSecond": self.finished_per_second}
 
 
 @dataclass(frozen=True)
@@ -58,12 +65,28 @@ class Pressure:
         return bool(self.reasons)
 
 
-def reasons_of(figures: Figures, *, max_lag: int, max_in_flight: int, max_backlog: int) -> tuple[str, ...]:
+def in_flight_bound(figures: Figures, *, max_in_flight: int, latency_budget_s: float = 0.0,
+                    min_in_flight: int = 1) -> tuple[int, str]:
+    """The bound of `inFlight` (0: off) and how it was set. With a budget and a measured finishing
+    rate: rate x budget, within [min_in_flight, max_in_flight]; otherwise max_in_flight."""
+    rate = figures.finished_per_second
+    if not latency_budget_s or rate is None:
+        return max_in_flight, ""
+    bound = max(min_in_flight, math.ceil(rate * latency_budget_s))
+    if max_in_flight:
+        bound = min(bound, max_in_flight)
+    return bound, f" = {rate:g} finished/s x {latency_budget_s:g} s, within [{min_in_flight}, {max_in_flight or 'no cap'}]"
+
+
+def reasons_of(figures: Figures, *, max_lag: int, max_in_flight: int, max_backlog: int, latency_budget_s: float = 0.0,
+               min_in_flight: int = 1) -> tuple[str, ...]:
     """Which bounds the figures exceed (a bound of 0 is off)."""
     reasons = [f"consumer group {group} is {lag} events behind (bound {max_lag})"
                for group, lag in sorted(figures.consumer_lag.items()) if max_lag and lag > max_lag]
-    if max_in_flight and figures.in_flight is not None and figures.in_flight > max_in_flight:
-        reasons.append(f"{figures.in_flight} orders accepted but not finished (bound {max_in_flight})")
+    bound, how = in_flight_bound(figures, max_in_flight=max_in_flight, latency_budget_s=latency_budget_s,
+                                 min_in_flight=min_in_flight)
+    if bound and figures.in_flight is not None and figures.in_flight > bound:
+        reasons.append(f"{figures.in_flight} orders accepted but not finished (bound {bound}{how})")
     if max_backlog and figures.outbox_backlog is not None and figures.outbox_backlog > max_backlog:
         reasons.append(f"{figures.outbox_backlog} outbox entries unpublished (bound {max_backlog})")
     return tuple(reasons)
@@ -133,9 +156,11 @@ def monitor() -> PressureMonitor:
         return _monitor
 
 
-def bounds() -> dict[str, int]:
+def bounds() -> dict[str, Any]:
     return {"max_lag": settings.BACKPRESSURE_MAX_CONSUMER_LAG, "max_in_flight": settings.BACKPRESSURE_MAX_IN_FLIGHT,
-            "max_backlog": settings.BACKPRESSURE_MAX_OUTBOX_BACKLOG}
+            "max_backlog": settings.BACKPRESSURE_MAX_OUTBOX_BACKLOG,
+            "latency_budget_s": settings.BACKPRESSURE_LATENCY_BUDGET_MS / 1000,
+            "min_in_flight": settings.BACKPRESSURE_MIN_IN_FLIGHT}
 
 
 def shed_response(pressure: Pressure) -> HttpResponse:

@@ -2,6 +2,9 @@
 accepted but not finished, read with one messaging.groups.LagReader per refresh. No store access."""
 from __future__ import annotations
 
+import time
+from collections import deque
+
 from django.conf import settings
 
 from ecom_project.backpressure import ACCEPTED_TOPICS, FINAL_TOPICS, Figures, outbox_backlog
@@ -9,6 +12,7 @@ from ecom_project.messaging.consumers import all_consumer_specs
 from ecom_project.messaging.groups import LagReader
 
 TIMEOUT_S = 2.0
+RATE_WINDOW_S = 10.0  # the finishing rate is measured over this many seconds of refreshes
 
 
 class BrokerFigures:
@@ -17,6 +21,7 @@ class BrokerFigures:
         self._groups = groups
         self._reader: LagReader | None = None
         self._never_finishing: int | None = None
+        self._finished: deque[tuple[float, int]] = deque()  # (monotonic time, final events so far)
 
     def groups(self) -> dict[str, list[str]]:
         if self._groups is None:
@@ -39,8 +44,22 @@ class BrokerFigures:
         def count(names: tuple[str, ...]) -> int:
             return sum(high[(tp.topic, tp.partition)] for t in names for tp in partitions.get(t, []))
 
-        return Figures(consumer_lag=lag, in_flight=self.in_flight(count(ACCEPTED_TOPICS) - count(FINAL_TOPICS), lag),
-                       outbox_backlog=outbox_backlog())
+        finished = count(FINAL_TOPICS)
+        return Figures(consumer_lag=lag, in_flight=self.in_flight(count(ACCEPTED_TOPICS) - finished, lag),
+                       outbox_backlog=outbox_backlog(), finished_per_second=self.finishing_rate(finished))
+
+    def finishing_rate(self, finished: int, now: float | None = None) -> float:
+        """Orders finished per second over the last RATE_WINDOW_S (0 until a second time is known). Final
+        events that go backwards (topics made anew) start the window again."""
+        now = time.monotonic() if now is None else now
+        samples = self._finished
+        if samples and finished < samples[-1][1]:
+            samples.clear()
+        samples.append((now, finished))
+        while len(samples) > 2 and now - samples[1][0] >= RATE_WINDOW_S:
+            samples.popleft()
+        first_at, first = samples[0]
+        return round((finished - first) / (now - first_at), 1) if now > first_at else 0.0
 
     def in_flight(self, unfinished: int, lag: dict[str, int]) -> int:
         """Orders that will never finish on their own (a dead-lettered step) are not in flight: the

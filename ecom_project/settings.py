@@ -84,6 +84,10 @@ try:
     BACKPRESSURE_ENABLED = env_bool("BACKPRESSURE_ENABLED", True)
     BACKPRESSURE_MAX_CONSUMER_LAG = env_int("BACKPRESSURE_MAX_CONSUMER_LAG", 1000, minimum=0)
     BACKPRESSURE_MAX_IN_FLIGHT = env_int("BACKPRESSURE_MAX_IN_FLIGHT", 500, minimum=0)
+    # Below that cap, the orders let in are what the pipeline finishes in this budget at the rate it is
+    # finishing them now (Little's law), never fewer than the floor; 0 turns the budget off.
+    BACKPRESSURE_LATENCY_BUDGET_MS = env_int("BACKPRESSURE_LATENCY_BUDGET_MS", 2500, minimum=0, maximum=600_000)
+    BACKPRESSURE_MIN_IN_FLIGHT = env_int("BACKPRESSURE_MIN_IN_FLIGHT", 8, minimum=1)
     BACKPRESSURE_MAX_OUTBOX_BACKLOG = env_int("BACKPRESSURE_MAX_OUTBOX_BACKLOG", 500, minimum=0)
     BACKPRESSURE_REFRESH_MS = env_int("BACKPRESSURE_REFRESH_MS", 500, minimum=50, maximum=60000)
     BACKPRESSURE_RETRY_AFTER_S = env_int("BACKPRESSURE_RETRY_AFTER_S", 1, minimum=1, maximum=3600)

@@ -76,6 +76,15 @@ def saturation_run(plan: BenchPlan) -> dict:
     return result
 
 
+def overload_run(plan: BenchPlan, *, saturation: float, factor: float = 5.0) -> dict:
+    """Offered `factor` x the measured saturation, back-pressure on (the default): the door should shed the
+    excess with 503 + Retry-After, the accepted orders finish within the latency budget, and none is lost."""
+    rate = max(1.0, round(saturation * factor, 1))
+    result = pipeline_run(plan, rate=rate, desc=f"overload @{rate:g}/s")
+    result["factor"] = factor
+    return result
+
+
 def intake_run(plan: BenchPlan) -> dict:
     """The web process alone (daphne, no consumers, no broker): POST /api/orders as fast as it answers."""
     with PipelineProcess(web_only=True) as web:

@@ -153,3 +153,54 @@ def test_consumer_lag_read_from_the_broker_sheds_until_the_group_catches_up(gaug
     wait_until(lambda: not monitor.refresh().behind, timeout=10)
     assert monitor.current.figures.consumer_lag == {group: 0}
     assert post_order()[0] == 201
+
+
+def test_finishing_rate_is_measured_over_a_sliding_window():
+    figures = BrokerFigures(brokers="unused:1", groups={})
+    assert figures.finishing_rate(100, now=0.0) == 0.0, "one sample: no rate yet"
+    assert figures.finishing_rate(110, now=2.0) == 5.0
+    assert figures.finishing_rate(150, now=10.0) == 5.0
+    assert figures.finishing_rate(150, now=14.0) == 3.3, "the sample at 0 s left the window: (150 - 110) / (14 - 2)"
+    assert figures.finishing_rate(3, now=15.0) == 0.0, "final events went backwards (topics made anew): start again"
+    assert figures.finishing_rate(9, now=17.0) == 3.0
+
+
+def test_in_flight_bound_follows_the_finishing_rate_within_floor_and_cap():
+    def bound(rate, **kw):
+        kw = {"max_in_flight": 500, "latency_budget_s": 3.0, "min_in_flight": 8, **kw}
+        return backpressure.in_flight_bound(Figures(in_flight=0, finished_per_second=rate), **kw)[0]
+
+    assert bound(4.6) == 14, "what 4.6 orders/s finish in 3 s, rounded up"
+    assert bound(0.0) == 8, "idle: the floor lets the first orders in"
+    assert bound(400.0) == 500, "the cap still holds"
+    assert bound(400.0, max_in_flight=0) == 1200, "no cap"
+    assert bound(4.6, latency_budget_s=0) == 500, "budget off: the fixed bound"
+    assert bound(None) == 500, "no rate (no broker): the fixed bound"
+
+
+def test_orders_beyond_what_the_budget_finishes_are_shed(gauge):
+    monitor, figures = gauge
+    monitor.bounds = {**BOUNDS, "max_in_flight": 500, "latency_budget_s": 2.0, "min_in_flight": 4}
+    figures["now"] = Figures(in_flight=11, finished_per_second=5.0)
+    monitor.refresh()
+    status, _, body = post_order()
+    assert status == 503, "11 in flight, 5/s x 2 s = 10 let in"
+    assert body["error"]["message"].endswith(
+        "11 orders accepted but not finished (bound 10 = 5 finished/s x 2 s, within [4, 500])")
+    assert body["error"]["fields"]["finishedPerSecond"] == 5.0
+    figures["now"] = Figures(in_flight=11, finished_per_second=6.0)
+    monitor.refresh()
+    assert post_order()[0] == 201, "finishing faster: 12 let in"
+
+
+def test_finishing_rate_is_read_from_the_final_topics(scratch_topic, monkeypatch):
+    topic, _, _ = scratch_topic
+    monkeypatch.setattr("ecom_project.pipeline_figures.FINAL_TOPICS", (topic,))
+    monkeypatch.setattr("ecom_project.pipeline_figures.ACCEPTED_TOPICS", (topic,))
+    broker = BrokerFigures(groups={})
+    assert broker.measure().finished_per_second == 0.0
+    producer = Producer({"bootstrap.servers": settings.KAFKA_BROKERS})
+    for i in range(6):
+        producer.produce(topic, key=b"k", value=str(i).encode())
+    assert producer.flush(10) == 0
+    assert broker.measure().finished_per_second > 0, "6 more final events since the first measure"

@@ -34,16 +34,38 @@ def test_figures_compare_against_the_targets_and_land_in_markdown():
     f = figures(
         raw={"eventsPerSecond": 10_000.0},
         saturation={"completedRate": 600.0, "pipelineEventsPerSecond": 2_400.0, "eventsPerOrder": 4.0},
-        latency={"offeredRate": 100.0, "latency": {"p50Ms": 40.0, "p99Ms": 300.0},
+        latency={"offeredRate": 100.0, "latency": {"p50Ms": 40.0, "p99Ms": 300.0}, "shed": 7,
                  "cpuMsPerOrder": {"pipeline": 3.0, "broker": 1.0}},
         intake={"achievedRate": 900.0, "intakeLatency": {"p99Ms": 80.0}},
+        overload=OVERLOAD,
     )
     assert f["pipelineToRawRatio"] == 0.24
     lines = figure_lines(f)
     assert "meets target" in lines[1] and "BELOW target" in lines[2] and "BELOW target" in lines[4]
-    assert "pipeline 3.0 ms, broker 1.0 ms (total 4.0 ms) -> 2.0 cores busy at 500 orders/s" in lines[5]
+    assert "p99 300.0 ms of the accepted (7 shed)" in lines[2]
+    assert "pipeline 3.0 ms, broker 1.0 ms (total 4.0 ms) -> 0.6 cores busy at 150 orders/s" in lines[5]
+    assert lines[5].endswith("target <= 8 ms: meets target")
+    assert lines[6] == ("(f) overload, 5x (b) = 3000 orders/s offered: sent 30000, accepted 1500, shed 28500 "
+                        "(503 + Retry-After), errors 0; accepted p50 900.0 ms, p99 4200.0 ms; unfinished after the "
+                        "drain 0 - target p99 <= 5000, none lost: meets target")
     page = markdown(command="python manage.py bench", machine_info=machine(), lines=lines, soak=None, notes="n")
     assert "cores" in page and "GiB RAM" in page and "600.0 orders/s" in page
+
+
+OVERLOAD = {"offeredRate": 3000.0, "factor": 5.0, "sent": 30000, "accepted": 1500, "shed": 28500, "errors": {},
+            "latency": {"p50Ms": 900.0, "p99Ms": 4200.0}, "unfinished": 0, "unexpectedOutcomes": {}}
+
+
+@pytest.mark.parametrize("overload, why", [
+    ({"unfinished": 3}, "an accepted order lost"),
+    ({"latency": {"p50Ms": 900.0, "p99Ms": 5200.0}}, "accepted orders waited too long"),
+    ({"errors": {"500": 2}}, "errors are not shedding"),
+])
+def test_overload_misses_its_target_when_an_order_is_lost_or_late(overload, why):
+    f = figures(raw={"eventsPerSecond": 1.0}, saturation={"completedRate": 1.0, "pipelineEventsPerSecond": 1.0,
+                "eventsPerOrder": None}, latency={"offeredRate": 1.0, "latency": {"p50Ms": 1.0, "p99Ms": 1.0}},
+                intake={"achievedRate": 1.0, "intakeLatency": {"p99Ms": 1.0}}, overload={**OVERLOAD, **overload})
+    assert figure_lines(f)[-1].endswith("BELOW target"), why
 
 
 @pytest.mark.parametrize("argv, reason", [

@@ -21,8 +21,8 @@ RAW_BROKER_MIN_EVENTS = 50_000
 class Command(BaseCommand):
     help = (
         "Benchmark on this machine: (a) raw broker produce+consume round trip, (b) pipeline orders/s at "
-        "saturation, (c) p50/p99 POST->terminal at a fixed rate, (d) POST /api/orders alone; prints the figures "
-        "and the pipeline/raw-broker event ratio, writes docs/benchmarks.md. --soak N adds an N-second RSS run."
+        "saturation, (c) p50/p99 POST->terminal at a fixed rate, (d) POST /api/orders alone, (f) 5x (b) offered "
+        "with back-pressure shedding; prints the figures and the pipeline/raw-broker event ratio, writes docs/benchmarks.md. --soak N adds an N-second RSS run."
     )
 
     def create_parser(self, *args, **kwargs):
@@ -77,16 +77,18 @@ class Command(BaseCommand):
     def _side_by_side(self, plan: bench_phases.BenchPlan) -> tuple[list[str], dict]:
         latency = bench_phases.pipeline_run(plan, rate=plan.latency_rate, desc=f"latency @{plan.latency_rate:g}/s")
         saturation = bench_phases.saturation_run(plan)
+        overload = bench_phases.overload_run(plan, saturation=saturation["completedRate"])
         intake = bench_phases.intake_run(plan)
         # A floor keeps (a) long enough to measure: a sub-second round trip is mostly start-up.
         events = max(RAW_BROKER_MIN_EVENTS, saturation["pipelineEvents"])
         raw = bench_phases.raw_broker_run(events=events, progress=plan.progress)
-        figures = benchmarks_doc.figures(raw=raw, saturation=saturation, latency=latency, intake=intake)
+        figures = benchmarks_doc.figures(raw=raw, saturation=saturation, latency=latency, intake=intake, overload=overload)
         lines = benchmarks_doc.figure_lines(figures)
         for line in lines:
             self.stdout.write(line)
         return lines, {"figures": figures, "raw": raw, "saturation": _without_series(saturation),
-                       "latency": _without_series(latency), "intake": _without_series(intake)}
+                       "latency": _without_series(latency), "intake": _without_series(intake),
+                       "overload": _without_series(overload)}
 
     @staticmethod
     def _plan(options: dict) -> bench_phases.BenchPlan:

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -26,6 +27,7 @@ NOT_TERMINAL = ("PENDING", "INVENTORY_RESERVED", "PAYMENT_AUTHORIZED")
 PAGE = 200
 # Low enough that a slow handler overruns it quickly; real Kafka wants >= session.timeout.ms (6 s).
 CHAOS_MAX_POLL_INTERVAL_MS = 7000
+SHED_RETRY_S = 60.0
 CHAOS_OUTBOX_LEASE_MS = 1000  # a crashed relay's lease expires soon, so its successor republishes soon
 
 
@@ -38,8 +40,14 @@ def app_access(*, orders: int) -> AppAccess:
             stock_services.stock_adjust(sku=SCARCE_SKU, delta=orders // 20 + 3, reason="chaos drill: scarce stock")
 
     def place_order(body: dict) -> tuple[int, dict]:
-        response = client.post("/api/orders", data=json.dumps(body), content_type="application/json")
-        return response.status_code, response.json()
+        """As a polite client: a 503 from back-pressure is offered again after its Retry-After (for up to
+        a minute), so the drill places every order of its plan."""
+        deadline = time.monotonic() + SHED_RETRY_S
+        while True:
+            response = client.post("/api/orders", data=json.dumps(body), content_type="application/json")
+            if response.status_code != 503 or time.monotonic() >= deadline:
+                return response.status_code, response.json()
+            time.sleep(min(float(response.headers.get("Retry-After", 1)), SHED_RETRY_S))
 
     def unfinished() -> int:
         return sum(len(order_selectors.order_list(status=status, limit=PAGE)) for status in NOT_TERMINAL)
