@@ -22,6 +22,7 @@ class BrokerFigures:
         self._reader: LagReader | None = None
         self._never_finishing: int | None = None
         self._finished: deque[tuple[float, int]] = deque()  # (monotonic time, final events so far)
+        self._events_seen: int | None = None  # every high watermark summed, as of the last refresh
 
     def groups(self) -> dict[str, list[str]]:
         if self._groups is None:
@@ -45,7 +46,9 @@ class BrokerFigures:
             return sum(high[(tp.topic, tp.partition)] for t in names for tp in partitions.get(t, []))
 
         finished = count(FINAL_TOPICS)
-        return Figures(consumer_lag=lag, in_flight=self.in_flight(count(ACCEPTED_TOPICS) - finished, lag),
+        events = sum(high.values())
+        quiet, self._events_seen = events == self._events_seen, events
+        return Figures(consumer_lag=lag, in_flight=self.in_flight(count(ACCEPTED_TOPICS) - finished, lag, quiet=quiet),
                        outbox_backlog=outbox_backlog(), finished_per_second=self.finishing_rate(finished))
 
     def finishing_rate(self, finished: int, now: float | None = None) -> float:
@@ -61,10 +64,12 @@ class BrokerFigures:
         first_at, first = samples[0]
         return round((finished - first) / (now - first_at), 1) if now > first_at else 0.0
 
-    def in_flight(self, unfinished: int, lag: dict[str, int]) -> int:
+    def in_flight(self, unfinished: int, lag: dict[str, int], *, quiet: bool = True) -> int:
         """Orders that will never finish on their own (a dead-lettered step) are not in flight: the
-        unfinished count when every group had caught up is taken off, lowered as orders finish."""
-        if not any(lag.values()):
+        unfinished count when the pipeline last stood still is taken off, lowered as orders finish.
+        Standing still is every group caught up and no event produced since the last refresh (`quiet`):
+        under load every group can be caught up for an instant while its next events are on their way."""
+        if quiet and not any(lag.values()):
             self._never_finishing = unfinished
         elif self._never_finishing is not None:
             self._never_finishing = min(self._never_finishing, unfinished)

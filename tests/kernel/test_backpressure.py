@@ -82,6 +82,23 @@ def test_orders_never_finishing_on_their_own_are_not_in_flight():
     assert figures.in_flight(57, {"g": 9}) == 50
     assert figures.in_flight(5, {"g": 1}) == 0, "two of the 7 finished after all: the floor comes down"
     assert figures.in_flight(15, {"g": 1}) == 10
+    assert figures.in_flight(30, {"g": 0}, quiet=False) == 25, (
+        "every group caught up for an instant while events are still being produced: not a settled point")
+
+
+def test_the_door_counts_what_it_lets_in_between_two_refreshes(gauge):
+    monitor, figures = gauge
+    monitor.bounds = {**BOUNDS, "max_in_flight": 5}
+    figures["now"] = Figures(in_flight=3)
+    assert monitor.refresh().room == 2
+    assert [post_order()[0] for _ in range(2)] == [201, 201]
+    status, headers, body = post_order()
+    assert status == 503 and headers["retry-after"] == "3"
+    assert "5 orders accepted but not finished, counting 2 let in since the figures were read (room was 2)" \
+        in body["error"]["message"]
+    assert repository.orders().count_documents({}) == 2, "the third was shed before it was written"
+    monitor.refresh()
+    assert post_order()[0] == 201, "the next refresh counts again from its own figures"
 
 
 def test_behind_sheds_with_retry_after_and_writes_nothing_then_recovers(gauge):
