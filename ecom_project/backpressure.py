@@ -7,7 +7,7 @@
 - `inFlight`: orders accepted but not finished, counted from the broker too: OrderCreated events
   minus final ones (OrderShipped, InventoryFailed, InventoryReleased: every order ends with exactly
   one of them), all read as high watermarks in the same request; less the orders that were still
-  unfinished the last time every group had caught up (those wait for an operator, not the pipeline).
+  unfinished the last time the pipeline stood still (those wait for an operator, not the pipeline).
   A duplicate publish can only lower the estimate: the door then opens sooner, never stays shut;
 - `outboxBacklog`: the unpublished outbox entries the relays of this process last counted
   (`pipeline_outbox_backlog`; absent in a web process that runs no relay).
