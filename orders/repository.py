@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ecom_project.events.envelope import Envelope
 from ecom_project.messaging.outbox import insert_with_events, update_with_events
-from ecom_project.mongo import ensure_index, get_db
+from ecom_project.mongo import ONE_BATCH, ensure_index, get_db
 
 
 def orders() -> Any:
@@ -80,14 +80,22 @@ def stuck_query(*, step: str, waiting_statuses: Sequence[str], cancelling_facts:
     return {**query, **{f"facts.{fact}": {"$ne": True} for fact in cancelling_facts}}
 
 
-def orders_count(query: dict) -> int:
-    return orders().count_documents(query)
+WAITING_FIELDS = {"status": 1, "facts": 1, "updatedAt": 1, "stuckStep": 1}
 
 
-def orders_flag_stuck(query: dict, *, step: str, at: datetime) -> int:
-    """Mark matching orders stuck on `step` (not a versioned change: it decides nothing, any event
-    application or operator request clears it); returns how many were newly marked."""
-    return orders().update_many({**query, "stuckStep": {"$ne": step}}, {"$set": {"stuckStep": step, "stuckSince": at}}).modified_count
+def orders_waiting(*, statuses: Sequence[str], before: datetime) -> list[dict]:
+    """The orders in `statuses` with no progress since `before` (status, facts, updatedAt, stuckStep):
+    one read on the status_updatedAt index, in one reply."""
+    query = {"status": {"$in": list(statuses)}, "updatedAt": {"$lt": before}}
+    return list(orders().find(query, WAITING_FIELDS, batch_size=ONE_BATCH))
+
+
+def order_flag_stuck(order: dict, *, step: str, at: datetime) -> bool:
+    """Mark the order, as read, stuck on `step` (not a versioned change: it decides nothing, any event
+    application or operator request clears it). False when it moved on since it was read, or was
+    marked already."""
+    unchanged = {"_id": order["_id"], "status": order["status"], "updatedAt": order["updatedAt"], "stuckStep": {"$ne": step}}
+    return orders().update_one(unchanged, {"$set": {"stuckStep": step, "stuckSince": at}}).modified_count == 1
 
 
 def idempotency_key_claim(*, key: str, body_hash: str, order_id: str, at: datetime) -> dict:

@@ -87,10 +87,24 @@ def filter_query(where: OrderFilter, *, now: datetime) -> dict:
     return {"$and": clauses} if clauses else {}
 
 
+def overdue_orders(*, now: datetime) -> list[tuple[dict, str]]:
+    """The orders past their step's deadline now, each with that step, by the saga rule
+    (saga.overdue_step): one read of the orders idle for at least the shortest deadline. On FerretDB
+    any query but {_id} reads the whole collection, so this is one read, not one per step."""
+    timeouts = settings.SAGA_STEP_TIMEOUT_S
+    idle = repository.orders_waiting(statuses=saga.waiting_statuses(saga.COMPENSATION),
+                                     before=now - timedelta(seconds=min(timeouts.values())))
+    overdue = ((order, saga.overdue_step(status=order["status"], facts=order.get("facts") or {},
+                                         since=_utc(order["updatedAt"]), now=now, timeouts=timeouts)) for order in idle)
+    return [(order, step) for order, step in overdue if step is not None]
+
+
 def stuck_counts(*, now: datetime | None = None) -> dict[str, int]:
     """Per step, the orders past its deadline now (read only; the detector also flags them)."""
-    cutoffs = saga.stuck_cutoffs(now=now or datetime.now(timezone.utc), timeouts=settings.SAGA_STEP_TIMEOUT_S)
-    return {step: repository.orders_count(waiting_query(step, before=cutoff)) for step, cutoff in cutoffs.items()}
+    counts = dict.fromkeys(saga.STEPS, 0)
+    for _, step in overdue_orders(now=now or datetime.now(timezone.utc)):
+        counts[step] += 1
+    return counts
 
 
 def waiting_query(step: str, *, before: datetime | None) -> dict:

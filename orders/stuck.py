@@ -19,10 +19,11 @@ log = logging.getLogger(__name__)
 def stuck_orders_detect(*, now: datetime | None = None) -> dict[str, int]:
     """Per step, how many orders are stuck on it now; newly stuck ones are flagged and logged."""
     now = now or datetime.now(timezone.utc)
-    cutoffs = saga.stuck_cutoffs(now=now, timeouts=settings.SAGA_STEP_TIMEOUT_S)
-    newly = {step: repository.orders_flag_stuck(selectors.waiting_query(step, before=cutoff), step=step, at=now)
-             for step, cutoff in cutoffs.items()}
-    counts = selectors.stuck_counts(now=now)
+    counts, newly = dict.fromkeys(saga.STEPS, 0), dict.fromkeys(saga.STEPS, 0)
+    for order, step in selectors.overdue_orders(now=now):
+        counts[step] += 1
+        if order.get("stuckStep") != step and repository.order_flag_stuck(order, step=step, at=now):
+            newly[step] += 1
     for step, count in counts.items():
         ORDERS_STUCK.labels(step).set(count)
         if newly[step]:

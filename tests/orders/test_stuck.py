@@ -73,3 +73,14 @@ def test_a_periodic_task_runs_until_stopped():
     wait_until(lambda: len(runs) >= 3, timeout=5)
     task.stop()
     assert not task.thread.is_alive()
+
+
+def test_an_order_that_moves_on_between_the_read_and_the_flag_is_not_flagged():
+    order_id = create_order()
+    _age(order_id, status=saga.PENDING, facts={}, idle_s=3600)
+    ((order, step),) = [(o, s) for o, s in selectors.overdue_orders(now=NOW) if o["_id"] == order_id]
+    assert step == "inventory"
+    services.order_apply_event(event=reserved(order_id))  # the reservation lands after the detector's read
+    assert repository.order_flag_stuck(order, step=step, at=NOW) is False
+    assert repository.orders().find_one({"_id": order_id}).get("stuckStep") is None
+    assert stuck.stuck_orders_detect()["inventory"] == 0
