@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ecom_project.events.envelope import Envelope
 from ecom_project.messaging import failpoints, unit_of_work
+from ecom_project.messaging.periodic import MAX_DUTY, next_interval
 from ecom_project.messaging.producer import PublishError, Publisher
 from ecom_project.observability import metrics
 from ecom_project.mongo import ensure_index
@@ -184,6 +185,8 @@ class OutboxRelay:
         self.published = 0
         self._wakeup = threading.Event()
         self._scanned_at: dict[str, float] = {}
+        self._scan_took: dict[str, float] = {}  # seconds the last scan of each collection took
+        self.scan_duty = MAX_DUTY  # a scan that reads long makes the next one wait longer (periodic.next_interval)
         self._backlogs: dict[str, int] = {}
         self._pending_at_scan: dict[str, set[Any]] = {}
         self.scan_interval = scan_ms / 1000
@@ -262,9 +265,11 @@ class OutboxRelay:
         name = collection.full_name
         if name not in self._scanned_at:
             ensure_outbox_index(collection)
-            self._scanned_at[name] = 0.0
-        if time.monotonic() - self._scanned_at[name] >= self.scan_interval:
-            self._scanned_at[name] = time.monotonic()
+            self._scanned_at[name], self._scan_took[name] = 0.0, 0.0
+        started = time.monotonic()
+        # Every scan_interval, or less often when a scan reads long (a collection with much history on FerretDB).
+        if started - self._scanned_at[name] >= next_interval(self.scan_interval, self._scan_took[name], duty=self.scan_duty):
+            self._scanned_at[name] = started
             # At most one reply's worth, never a getMore: FerretDB hangs a getMore and a concurrent write on each
             # other (docs/store.md). The rest are found by the next scans, as these are published.
             pending = [d["_id"] for d in collection.find(PENDING, {"_id": 1}, limit=SCAN_LIMIT, batch_size=SCAN_LIMIT)]
@@ -280,6 +285,7 @@ class OutboxRelay:
             room = self.batch_size - len(candidates)
             ours = _hinted_or_in_flight(collection)  # this process's relays publish those already
             candidates.extend([doc_id for doc_id in pending if doc_id not in candidates and doc_id not in ours][:max(room, 0)])
+            self._scan_took[name] = time.monotonic() - started
         return candidates
 
     def _claim(self, collection: Any, hinted: list[Any]) -> list[dict]:

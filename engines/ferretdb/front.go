@@ -13,7 +13,9 @@ package main
 //     is first checked on that one document (an aggregate whose first $match is {_id: v}, which
 //     FerretDB runs on the index); on a match it is sent on with the filter {_id: v}, otherwise
 //     it is answered "nothing matched" here. Both happen under the write lock, so no other write
-//     can come between the check and the write.
+//     can come between the check and the write. An upsert that matches nothing is sent on with
+//     {_id: v} too when no document has that _id and the rest of the filter adds no field to the
+//     new document (a guarded first write: payments' outcome); otherwise FerretDB answers it.
 
 import (
 	"bufio"
@@ -35,12 +37,13 @@ var writeCommands = map[string]bool{
 }
 
 type front struct {
-	backend string // FerretDB's Unix socket
-	indexes *idIndexes
-	logger  *slog.Logger
-	writes  sync.Mutex
-	ids     atomic.Int32
-	anchors atomic.Int64 // writes sent on with an {_id} filter after their check
+	backend       string // FerretDB's Unix socket
+	indexes       *idIndexes
+	logger        *slog.Logger
+	writes        sync.Mutex
+	ids           atomic.Int32
+	anchors       atomic.Int64 // writes sent on with an {_id} filter after their check
+	upsertAnchors atomic.Int64 // of those, upserts that insert (no document had the _id)
 }
 
 func (f *front) serve(ctx context.Context, ln net.Listener) {
@@ -85,6 +88,11 @@ func (f *front) relay(client net.Conn) {
 
 // exchange sends one request to FerretDB (a write under the lock) and returns its replies.
 func (f *front) exchange(request *message, server net.Conn, fromServer *bufio.Reader) ([]*message, error) {
+	if body, err := parseOpMsg(request); err == nil && body.commandName() == statsCommand {
+		answer := f.stats()
+		answer.responseTo = request.requestID
+		return []*message{answer}, nil
+	}
 	if body, err := parseOpMsg(request); err == nil && writeCommands[body.commandName()] {
 		f.writes.Lock()
 		defer f.writes.Unlock()
@@ -170,7 +178,16 @@ func (f *front) anchor(body *opMsgBody, server net.Conn, fromServer *bufio.Reade
 	if err != nil || matched == nil {
 		return nil, nil, err // the check itself failed: let FerretDB answer the original
 	}
-	if !*matched {
+	if !*matched && upsert(statement) {
+		// No match inserts. When no document has the _id at all and the rest of the filter adds no
+		// field to the inserted document, {_id: v} inserts the same document, found on the index.
+		// A document that has the _id but does not match is left to FerretDB (it answers as MongoDB).
+		exists, err := f.matches(server, fromServer, db, collection, id, anyDocument)
+		if err != nil || exists == nil || *exists || !insertNeutral(filter) {
+			return nil, nil, err
+		}
+		f.upsertAnchors.Add(1)
+	} else if !*matched {
 		return f.nothingMatched(name), nil, nil
 	}
 	rewritten, err := replaceKey(statement, filterKey, bson.D{{Key: "_id", Value: id}})
@@ -188,11 +205,48 @@ var filtered = map[string]struct{ list, filter string }{
 	"findAndModify": {"", "query"}, "findandmodify": {"", "query"},
 }
 
-// singleDocument: a single-document write that a "nothing matched" answer describes exactly.
-func singleDocument(name string, statement bson.Raw) bool {
-	if upsert, _ := statement.Lookup("upsert").BooleanOK(); upsert {
-		return false // no match would insert: FerretDB decides
+var anyDocument = func() bson.Raw { empty, _ := bson.Marshal(bson.D{}); return empty }()
+
+func upsert(statement bson.Raw) bool {
+	upsert, _ := statement.Lookup("upsert").BooleanOK()
+	return upsert
+}
+
+// insertNeutral: conditions besides _id that put no field into an upsert's new document (operators
+// that compare or test presence; not equality, $eq, $in, $all or $and/$or/$nor, which may).
+func insertNeutral(filter bson.Raw) bool {
+	elements, err := filter.Elements()
+	if err != nil {
+		return false
 	}
+	for _, element := range elements {
+		if element.Key() == "_id" {
+			continue
+		}
+		operators, ok := element.Value().DocumentOK()
+		if !ok || strings.HasPrefix(element.Key(), "$") {
+			return false
+		}
+		conditions, err := operators.Elements()
+		if err != nil || len(conditions) == 0 {
+			return false
+		}
+		for _, condition := range conditions {
+			if !neutralOperators[condition.Key()] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+var neutralOperators = map[string]bool{
+	"$exists": true, "$ne": true, "$nin": true, "$gt": true, "$gte": true, "$lt": true, "$lte": true,
+}
+
+// singleDocument: a single-document write that a "nothing matched" answer describes exactly, or an
+// upsert of one document.
+func singleDocument(name string, statement bson.Raw) bool {
 	switch name {
 	case "update":
 		multi, _ := statement.Lookup("multi").BooleanOK()
@@ -256,6 +310,16 @@ func (f *front) matches(server net.Conn, fromServer *bufio.Reader, db, collectio
 	values, _ := batch.Values()
 	found := len(values) > 0
 	return &found, nil
+}
+
+// statsCommand answers how many writes the front door sent on anchored to their _id (tests, diagnosis):
+// {ecomFrontDoorStats: 1} -> {anchored, anchoredUpserts, ok}.
+const statsCommand = "ecomFrontDoorStats"
+
+func (f *front) stats() *message {
+	command, _ := bson.Marshal(bson.D{{Key: "anchored", Value: f.anchors.Load()},
+		{Key: "anchoredUpserts", Value: f.upsertAnchors.Load()}, {Key: "ok", Value: 1.0}})
+	return &message{requestID: f.nextID(), opCode: opMsg, body: (&opMsgBody{command: command}).encode()}
 }
 
 func (f *front) nothingMatched(name string) *message {

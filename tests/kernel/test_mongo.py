@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
 from ecom_project.mongo import get_db, ping
 
 
@@ -86,6 +89,37 @@ def test_id_anchored_writes_answer_like_mongodb_when_the_rest_does_not_match(cle
     assert col.find_one({"_id": "a"})["n"] == 2
     assert col.update_one({"_id": "b", "status": "NEW"}, {"$set": {"n": 3}}, upsert=True).upserted_id == "b"
     assert col.delete_one({"_id": "a", "status": "NEW"}).deleted_count == 1
+
+
+def _front_door_stats() -> dict:
+    try:
+        return get_db().command("ecomFrontDoorStats")
+    except OperationFailure:
+        pytest.skip("no front door: the store is MongoDB itself")
+
+
+def test_a_guarded_upsert_is_anchored_to_its_id_and_answers_like_mongodb(clean_store):
+    """FerretDB reads the whole collection for an upsert whose filter says more than {_id}; the front door
+    sends it on as {_id: v} when that inserts the same document (no document has the _id, and the rest of
+    the filter adds no field to it), so a payment's first write costs the same at any history."""
+    col = get_db()["mongo_test"]
+    before = _front_door_stats()
+    guard = {"status": {"$exists": False}, "refundRequested": {"$exists": False}}
+    result = col.update_one({"_id": "p1", **guard}, {"$set": {"v": 1}, "$setOnInsert": {"c": 1}}, upsert=True)
+    assert result.upserted_id == "p1" and col.find_one({"_id": "p1"}) == {"_id": "p1", "v": 1, "c": 1}
+    after = _front_door_stats()
+    assert after["anchoredUpserts"] == before["anchoredUpserts"] + 1, "inserted through the _id index"
+    assert col.update_one({"_id": "p1", **guard}, {"$set": {"v": 2}}, upsert=True).modified_count == 1
+    assert _front_door_stats()["anchored"] == after["anchored"] + 1, "an existing match: anchored as any write"
+
+    col.update_one({"_id": "p1"}, {"$set": {"status": "AUTHORIZED"}})
+    with pytest.raises(DuplicateKeyError):  # as on MongoDB: no match, and the insert collides with the _id
+        col.update_one({"_id": "p1", **guard}, {"$set": {"v": 3}}, upsert=True)
+    assert col.find_one({"_id": "p1"})["v"] == 2
+
+    assert col.update_one({"_id": "p2", "kind": "x", "n": {"$gt": 1}}, {"$set": {"v": 1}}, upsert=True).upserted_id == "p2"
+    assert col.find_one({"_id": "p2"}) == {"_id": "p2", "kind": "x", "v": 1}, "an equality adds a field: FerretDB decides"
+    assert _front_door_stats()["anchoredUpserts"] == after["anchoredUpserts"]
 
 
 def test_pull_all_removes_exactly_the_entries_read(clean_store):

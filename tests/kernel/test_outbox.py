@@ -143,10 +143,25 @@ def test_after_start_up_a_relay_scan_claims_only_what_the_previous_scan_saw_pend
     event = order_created()
     insert_with_events(col, {"_id": event.key}, [event])
     _take_hints(col, 10)  # no hint: as if a batch of another thread had written it
-    relay.scan_interval = 0
+    relay.scan_interval, relay.scan_duty = 0, 1.0  # every pass scans
     assert relay.run_once() == 0, "first seen pending: maybe in a batch that publishes it"
     assert relay.run_once() == 1, "still pending a scan later: left over, published"
     assert backlog([col]) == 0
+
+
+@pytest.mark.integration
+def test_a_relay_whose_scan_reads_long_scans_less_often(kafka_broker, clean_store):
+    col = outbox_docs()
+    relay = OutboxRelay(name="test", collections=lambda: [col], scan_ms=0)
+    relay.scan_duty = 1e-6  # any scan "reads long": the next one waits a million times its length
+    assert relay.run_once() == 0, "start-up scan"
+    insert_with_events(col, {"_id": "left-over"}, [order_created("left-over")])
+    _take_hints(col, 10)  # no hint: only a scan finds it
+    assert relay.run_once() == 0 and relay.run_once() == 0, "no scan yet"
+    assert backlog([col]) == 1
+    relay.scan_duty = 1.0  # the next pass is due again
+    assert relay.run_once() == 0, "seen pending once"
+    assert relay.run_once() == 1, "still pending a scan later: published"
 
 
 @pytest.mark.integration
