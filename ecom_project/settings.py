@@ -47,9 +47,11 @@ try:
     # older ones are forgotten (the handlers' applied-event guards still make them no-ops).
     CONSUMER_DEDUPE_WINDOW = env_int("CONSUMER_DEDUPE_WINDOW", 20000, minimum=1, maximum=10_000_000)
     # Projections the projector keeps after writing them, to fold the next event without a read (0: none).
-    PROJECTION_CACHE_SIZE = env_int("PROJECTION_CACHE_SIZE", 5000, minimum=0, maximum=1_000_000)
+    # Only an order in flight has a next event: twice the back-pressure cap on orders in flight is plenty,
+    # and each kept copy is about 6 KiB (a finished order's copy is never read again).
+    PROJECTION_CACHE_SIZE = env_int("PROJECTION_CACHE_SIZE", 1000, minimum=0, maximum=1_000_000)
     # Orders the orders consumer keeps after applying an event, to apply the next without a read (0: none).
-    ORDER_CACHE_SIZE = env_int("ORDER_CACHE_SIZE", 5000, minimum=0, maximum=1_000_000)
+    ORDER_CACHE_SIZE = env_int("ORDER_CACHE_SIZE", 1000, minimum=0, maximum=1_000_000)
     OUTBOX_POLL_MS = env_int("OUTBOX_POLL_MS", 100, minimum=1, maximum=60000)
     OUTBOX_LEASE_MS = env_int("OUTBOX_LEASE_MS", 10000, minimum=100, maximum=600000)
     # Consumers whose outbox relay a web process of its own runs (runmulti, compose set "orders").

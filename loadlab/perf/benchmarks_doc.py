@@ -181,10 +181,13 @@ def _soak_minute_lines(soak: dict) -> list[str]:
                          f"drift {rss['driftPercent']:+.1f} %\n")
     minutes = soak.get("minutes") or []
     if minutes:
-        lines.append("\n| minute | orders shipped | " + " | ".join(f"{p} ms/order" for p in minutes[0]["cpuMsPerOrder"]) + " |\n")
-        lines.append("|---|---|" + "---|" * len(minutes[0]["cpuMsPerOrder"]) + "\n")
+        rss = list(minutes[0].get("rssMiB") or {})
+        lines.append("\n| minute | orders shipped | " + " | ".join(f"{p} ms/order" for p in minutes[0]["cpuMsPerOrder"])
+                     + "".join(f" | {p} RSS MiB" for p in rss) + " |\n")
+        lines.append("|---|---|" + "---|" * (len(minutes[0]["cpuMsPerOrder"]) + len(rss)) + "\n")
         for m in minutes:
-            lines.append(f"| {m['minute']} | {m['shipped']} | " + " | ".join(str(v) for v in m["cpuMsPerOrder"].values()) + " |\n")
+            lines.append(f"| {m['minute']} | {m['shipped']} | " + " | ".join(str(v) for v in m["cpuMsPerOrder"].values())
+                         + "".join(f" | {(m.get('rssMiB') or {}).get(p)}" for p in rss) + " |\n")
     return lines
 
 

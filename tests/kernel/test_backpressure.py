@@ -221,3 +221,22 @@ def test_finishing_rate_is_read_from_the_final_topics(scratch_topic, monkeypatch
         producer.produce(topic, key=b"k", value=str(i).encode())
     assert producer.flush(10) == 0
     assert broker.measure().finished_per_second > 0, "6 more final events since the first measure"
+
+
+def test_the_chaos_drill_offers_a_shed_order_again_after_retry_after(gauge, monkeypatch):
+    from loadlab.management.commands import chaos
+
+    monitor, figures = gauge
+    figures["now"] = Figures(consumer_lag={"ecom.inventory": 7})
+    monitor.refresh()
+    waits = []
+
+    def caught_up_while_waiting(seconds: float) -> None:  # the drill waits Retry-After; the pipeline catches up
+        waits.append(seconds)
+        figures["now"] = Figures(consumer_lag={"ecom.inventory": 0})
+        monitor.refresh()
+
+    monkeypatch.setattr(chaos, "_wait_retry_after", caught_up_while_waiting)
+    status, answer = chaos.app_access(orders=10).place_order(BODY)
+    assert (status, waits) == (201, [3.0]), "shed once, waited the Retry-After, then accepted"
+    assert repository.orders().count_documents({"_id": answer["orderId"]}) == 1

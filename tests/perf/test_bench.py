@@ -134,3 +134,16 @@ def test_the_memory_section_says_what_the_store_held_at_the_end():
     assert "drift +10.0 %; at the end the read model held 2 PENDING, 8 SHIPPED" in page
     page = markdown(command="c", machine_info=machine(), lines=[], soak={**soak, "storeStatuses": None}, notes="n")
     assert "the read model held an unknown mix (the process did not answer" in page
+
+
+def test_the_soak_table_has_cpu_and_rss_of_each_process_per_minute():
+    soak = {"seconds": 120, "rate": 5, "orders": 600, "startMiB": 100.0, "endMiB": 101.0, "maxMiB": 102.0,
+            "driftPercent": 1.0, "storeStatuses": {"SHIPPED": 600},
+            "minutes": [{"minute": 1, "shipped": 300, "cpuMsPerOrder": {"pipeline": 50.0, "store": 70.0},
+                         "rssMiB": {"pipeline": 100.5, "kafka": 600.0, "store": 50.0}},
+                        {"minute": 2, "shipped": 300, "cpuMsPerOrder": {"pipeline": 51.0, "store": 72.0},
+                         "rssMiB": {"pipeline": 101.0, "kafka": 601.0, "store": 51.0}}]}
+    page = markdown(command="c", machine_info=machine(), lines=[], soak=soak, notes="n")
+    assert ("| minute | orders shipped | pipeline ms/order | store ms/order | pipeline RSS MiB | kafka RSS MiB "
+            "| store RSS MiB |") in page
+    assert "| 2 | 300 | 51.0 | 72.0 | 101.0 | 601.0 | 51.0 |" in page

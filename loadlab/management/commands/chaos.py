@@ -31,6 +31,10 @@ SHED_RETRY_S = 60.0
 CHAOS_OUTBOX_LEASE_MS = 1000  # a crashed relay's lease expires soon, so its successor republishes soon
 
 
+def _wait_retry_after(seconds: float) -> None:
+    time.sleep(seconds)
+
+
 def app_access(*, orders: int) -> AppAccess:
     client = Client()
 
@@ -47,7 +51,7 @@ def app_access(*, orders: int) -> AppAccess:
             response = client.post("/api/orders", data=json.dumps(body), content_type="application/json")
             if response.status_code != 503 or time.monotonic() >= deadline:
                 return response.status_code, response.json()
-            time.sleep(min(float(response.headers.get("Retry-After", 1)), SHED_RETRY_S))
+            _wait_retry_after(min(float(response.headers.get("Retry-After", 1)), SHED_RETRY_S))
 
     def unfinished() -> int:
         return sum(len(order_selectors.order_list(status=status, limit=PAGE)) for status in NOT_TERMINAL)
