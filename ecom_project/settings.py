@@ -115,7 +115,10 @@ KAFKA_CONSUMER = {
     "heartbeat.interval.ms": 500,
     "max.poll.interval.ms": 60000,
     "partition.assignment.strategy": "range",
-    "fetch.wait.max.ms": 50,
+    # How long the broker holds a fetch that finds nothing; a fetch returns as soon as a message arrives, so
+    # this only sets how often idle consumers ask. 50 ms kept the local Kafka at 33 % of a core idle; 500
+    # (librdkafka's default) at 20 %, with p50/p99 at 5 orders/s 155/307 ms against 163/343 ms.
+    "fetch.wait.max.ms": 500,
     "allow.auto.create.topics": False,
     **config.librdkafka_overrides("KAFKA_CONSUMER_"),
 }
