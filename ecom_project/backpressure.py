@@ -66,9 +66,6 @@ class Pressure:
         return bool(self.reasons)
 
 
-_IN_FLIGHT_BOUNDS = ("max_in_flight", "latency_budget_s", "min_in_flight")
-
-
 def in_flight_bound(figures: Figures, *, max_in_flight: int, latency_budget_s: float = 0.0,
                     min_in_flight: int = 1) -> tuple[int, str]:
     """The bound of `inFlight` (0: off) and how it was set. With a budget and a measured finishing
@@ -82,18 +79,27 @@ def in_flight_bound(figures: Figures, *, max_in_flight: int, latency_budget_s: f
     return bound, f" = {rate:g} finished/s x {latency_budget_s:g} s, within [{min_in_flight}, {max_in_flight or 'no cap'}]"
 
 
-def reasons_of(figures: Figures, *, max_lag: int, max_in_flight: int, max_backlog: int, latency_budget_s: float = 0.0,
-               min_in_flight: int = 1) -> tuple[str, ...]:
-    """Which bounds the figures exceed (a bound of 0 is off)."""
+def assess(figures: Figures, *, max_lag: int, max_in_flight: int, max_backlog: int, latency_budget_s: float = 0.0,
+           min_in_flight: int = 1) -> tuple[tuple[str, ...], int | None]:
+    """Which bounds the figures exceed (a bound of 0 is off), and the orders the door may still let in
+    (None: no in-flight bound or figure)."""
     reasons = [f"consumer group {group} is {lag} events behind (bound {max_lag})"
                for group, lag in sorted(figures.consumer_lag.items()) if max_lag and lag > max_lag]
     bound, how = in_flight_bound(figures, max_in_flight=max_in_flight, latency_budget_s=latency_budget_s,
                                  min_in_flight=min_in_flight)
-    if bound and figures.in_flight is not None and figures.in_flight > bound:
-        reasons.append(f"{figures.in_flight} orders accepted but not finished (bound {bound}{how})")
+    room = None
+    if bound and figures.in_flight is not None:
+        room = max(0, bound - figures.in_flight)
+        if figures.in_flight > bound:
+            reasons.append(f"{figures.in_flight} orders accepted but not finished (bound {bound}{how})")
     if max_backlog and figures.outbox_backlog is not None and figures.outbox_backlog > max_backlog:
         reasons.append(f"{figures.outbox_backlog} outbox entries unpublished (bound {max_backlog})")
-    return tuple(reasons)
+    return tuple(reasons), room
+
+
+def reasons_of(figures: Figures, **bounds: Any) -> tuple[str, ...]:
+    """Which bounds the figures exceed (`assess` without the room)."""
+    return assess(figures, **bounds)[0]
 
 
 def readiness() -> dict[str, Any]:
@@ -140,10 +146,9 @@ class PressureMonitor:
         except Exception as exc:  # unreadable figures never shed; /ready reports the broker
             log.warning("back-pressure figures unavailable", extra={"error": str(exc)})
             figures = Figures()
-        bound, _ = in_flight_bound(figures, **{k: v for k, v in self.bounds.items() if k in _IN_FLIGHT_BOUNDS})
-        room = max(0, bound - figures.in_flight) if bound and figures.in_flight is not None else None
+        reasons, room = assess(figures, **self.bounds)
         with self._admit_lock:
-            self.current = Pressure(reasons_of(figures, **self.bounds), figures, time.time(), room)
+            self.current = Pressure(reasons, figures, time.time(), room)
             self._admitted = 0
         return self.current
 

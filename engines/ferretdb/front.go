@@ -88,12 +88,13 @@ func (f *front) relay(client net.Conn) {
 
 // exchange sends one request to FerretDB (a write under the lock) and returns its replies.
 func (f *front) exchange(request *message, server net.Conn, fromServer *bufio.Reader) ([]*message, error) {
-	if body, err := parseOpMsg(request); err == nil && body.commandName() == statsCommand {
+	body, err := parseOpMsg(request)
+	if err == nil && body.commandName() == statsCommand {
 		answer := f.stats()
 		answer.responseTo = request.requestID
 		return []*message{answer}, nil
 	}
-	if body, err := parseOpMsg(request); err == nil && writeCommands[body.commandName()] {
+	if err == nil && writeCommands[body.commandName()] {
 		f.writes.Lock()
 		defer f.writes.Unlock()
 		defer f.indexNew(body)

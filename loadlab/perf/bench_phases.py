@@ -133,7 +133,7 @@ def soak_run(plan: BenchPlan, *, seconds: float, rate: float = 100.0, sample_eve
                 if now - mark[2] >= window:
                     cpu, shipped = pipeline.cpu_seconds(), shipped_orders(pipeline.metrics_text())
                     engines.append((round(now - started, 1), pipeline.engine_rss()))
-                    rss = {"pipeline": pipeline.rss_bytes(), **engines[-1][1]}
+                    rss = {"pipeline": samples[-1][1], **engines[-1][1]}
                     windows.append({"minute": len(windows) + 1, "shipped": shipped - mark[1],
                                     "cpuMsPerOrder": cpu_per_order(mark[0], cpu, orders=shipped - mark[1]),
                                     "rssMiB": {name: round(value / 2**20, 1) for name, value in rss.items()}})
