@@ -80,6 +80,7 @@ try:
     SAGA_STEP_TIMEOUT_S = config.step_timeouts("SAGA_STEP_TIMEOUT_S", env_str("SAGA_STEP_TIMEOUT_S"),
                                                steps=saga.STEPS, default=60)
     STUCK_SCAN_INTERVAL_S = env_int("STUCK_SCAN_INTERVAL_S", 15, minimum=1, maximum=3600)
+    STATUS_RECOUNT_INTERVAL_S = env_int("STATUS_RECOUNT_INTERVAL_S", 60, minimum=1, maximum=86400)
     BULK_ACTION_MAX_ORDERS = env_int("BULK_ACTION_MAX_ORDERS", 100, minimum=1, maximum=1000)
     # Back-pressure at the door (docs/operations.md#back-pressure): POST /api/orders answers 503 while
     # a figure, refreshed in the background, is above its bound (0 turns a bound off).

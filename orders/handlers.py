@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ecom_project.events.envelope import Envelope
 from ecom_project.messaging.consumers import ConsumerSpec
-from orders import domain, repository, services, stuck
+from orders import domain, repository, services, status_counts, stuck
 
 
 def order_status_track(event: Envelope) -> None:
@@ -17,5 +17,5 @@ CONSUMER = ConsumerSpec(
     handlers=EVENT_HANDLERS,
     outbox_collections=lambda: [repository.orders()],
     setup=repository.ensure_indexes,
-    periodic_tasks=stuck.stuck_detector_tasks,
+    periodic_tasks=lambda: [*stuck.stuck_detector_tasks(), *status_counts.status_recount_tasks()],
 )

@@ -1,13 +1,15 @@
 """The only code that knows the orders collections.
 
 `orders`: one document per order, `_id` = orderId, carrying its outbox.
+`order_status_counts`: one document, `_id` = "orders", counting the orders in each status
+(status_counts.py).
 `order_idempotency_keys`: `_id` = the client's Idempotency-Key, or `orderId:<id>` for a
 client-chosen orderId (idempotency.py), written before the order so two racing requests
 with one key agree on one orderId.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +23,10 @@ from ecom_project.mongo import ONE_BATCH, ensure_index, get_db
 
 def orders() -> Any:
     return get_db()["orders"]
+
+
+def status_counts() -> Any:
+    return get_db()["order_status_counts"]
 
 
 def idempotency_keys() -> Any:
@@ -111,5 +117,27 @@ def idempotency_key_claim(*, key: str, body_hash: str, order_id: str, at: dateti
     return record
 
 
-def order_counts_by_status() -> dict[str, int]:
-    return {row["_id"]: row["count"] for row in orders().aggregate([{"$group": {"_id": "$status", "count": {"$sum": 1}}}])}
+def order_statuses() -> Iterator[dict]:
+    """Every order's status and updatedAt, streamed in batches (a whole-collection read: only for the
+    recount; a `$group` would hold every document in the store's memory at once on FerretDB)."""
+    return orders().find({}, {"_id": 0, "status": 1, "updatedAt": 1}, batch_size=1000)
+
+
+STATUS_COUNTS_ID = "orders"
+
+
+def status_counts_find() -> dict | None:
+    return status_counts().find_one({"_id": STATUS_COUNTS_ID})
+
+
+def status_counts_replace(*, counts: dict[str, int], version: int | None, at: datetime) -> bool:
+    """Set the counts if the document is still at `version` (None: if there is none yet); False when
+    an increment came first."""
+    document = {"counts": counts, "version": (version or 0) + 1, "recountedAt": at}
+    if version is None:
+        try:
+            status_counts().insert_one({"_id": STATUS_COUNTS_ID, **document})
+        except DuplicateKeyError:
+            return False
+        return True
+    return status_counts().update_one({"_id": STATUS_COUNTS_ID, "version": version}, {"$set": document}).modified_count == 1

@@ -13,7 +13,7 @@ from ecom_project.bounded import LRU
 from ecom_project.events import registry as ev
 from ecom_project.events.envelope import Envelope, new_event, payload_of
 from ecom_project.events.schemas import CompensationRequestedV1, Line, OrderCreatedV1, RetryRequestedV1
-from orders import domain, identifiers, idempotency, metrics, repository
+from orders import domain, identifiers, idempotency, metrics, repository, status_counts
 
 log = logging.getLogger(__name__)
 _OPERATOR_WRITE_ATTEMPTS = 3
@@ -69,7 +69,10 @@ def order_create(
         "facts": {}, "failure": None, "operatorRequests": [], "idempotencyKey": idempotency_key,
         "version": 1, "appliedEvents": [],
     }
-    return OrderCreation(order_id=order_id, created=repository.order_insert(document, [event]))
+    created = repository.order_insert(document, [event])
+    if created:
+        status_counts.status_moved(old=None, new=domain.PENDING)
+    return OrderCreation(order_id=order_id, created=created)
 
 
 def order_apply_event(*, event: Envelope) -> None:
@@ -108,8 +111,10 @@ def _apply_to(order: dict, event: Envelope) -> bool:
         "statusHistory": [*order.get("statusHistory", []), *update.get("$push", {}).values()],
         "appliedEvents": [*order.get("appliedEvents", []), event_id],
     })
-    if status != order["status"] and status in domain.TERMINAL:
-        metrics.saga_finished(status=status, created_at=order["createdAt"], at=now)
+    if status != order["status"]:
+        status_counts.status_moved(old=order["status"], new=status)
+        if status in domain.TERMINAL:
+            metrics.saga_finished(status=status, created_at=order["createdAt"], at=now)
     return True
 
 

@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY
 from ecom_project.events import saga
 from ecom_project.messaging.periodic import PeriodicTask
 from orders import handlers, repository, selectors, services, stuck
+from orders.status_counts import Recount
 from tests.orders.test_services import create_order, reserved
 from tests.support import wait_until
 
@@ -62,9 +63,10 @@ def test_the_command_prints_counts_and_the_stuck_orders():
     assert "inventory: 1 stuck" in out.getvalue() and f"{order_id} PENDING overdue inventory" in out.getvalue()
 
 
-def test_the_orders_consumer_runs_the_detector_beside_it():
-    (task,) = handlers.CONSUMER.periodic_tasks()
-    assert task.run is stuck.stuck_orders_detect
+def test_the_orders_consumer_runs_the_detector_and_the_status_recount_beside_it():
+    tasks = {task.name: task for task in handlers.CONSUMER.periodic_tasks()}
+    assert tasks["stuck-orders"].run is stuck.stuck_orders_detect
+    assert isinstance(tasks["order-status-recount"].run, Recount)
 
 
 def test_a_periodic_task_runs_until_stopped():
