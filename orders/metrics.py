@@ -21,7 +21,7 @@ class OrdersByStatusCollector:
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily("pipeline_orders_by_status", "Orders currently in each status", labels=["status"])
         try:
-            counts = status_counts.status_counts()
+            counts = status_counts.ORDER_COUNTS.current()
         except Exception:  # a store outage must not break the whole scrape; /ready reports it
             return
         for status, count in counts.items():

@@ -121,23 +121,3 @@ def order_statuses() -> Iterator[dict]:
     """Every order's status and updatedAt, streamed in batches (a whole-collection read: only for the
     recount; a `$group` would hold every document in the store's memory at once on FerretDB)."""
     return orders().find({}, {"_id": 0, "status": 1, "updatedAt": 1}, batch_size=1000)
-
-
-STATUS_COUNTS_ID = "orders"
-
-
-def status_counts_find() -> dict | None:
-    return status_counts().find_one({"_id": STATUS_COUNTS_ID})
-
-
-def status_counts_replace(*, counts: dict[str, int], version: int | None, at: datetime) -> bool:
-    """Set the counts if the document is still at `version` (None: if there is none yet); False when
-    an increment came first."""
-    document = {"counts": counts, "version": (version or 0) + 1, "recountedAt": at}
-    if version is None:
-        try:
-            status_counts().insert_one({"_id": STATUS_COUNTS_ID, **document})
-        except DuplicateKeyError:
-            return False
-        return True
-    return status_counts().update_one({"_id": STATUS_COUNTS_ID, "version": version}, {"$set": document}).modified_count == 1

@@ -71,7 +71,7 @@ def order_create(
     }
     created = repository.order_insert(document, [event])
     if created:
-        status_counts.status_moved(old=None, new=domain.PENDING)
+        status_counts.ORDER_COUNTS.moved(old=None, new=domain.PENDING)
     return OrderCreation(order_id=order_id, created=created)
 
 
@@ -112,7 +112,7 @@ def _apply_to(order: dict, event: Envelope) -> bool:
         "appliedEvents": [*order.get("appliedEvents", []), event_id],
     })
     if status != order["status"]:
-        status_counts.status_moved(old=order["status"], new=status)
+        status_counts.ORDER_COUNTS.moved(old=order["status"], new=status)
         if status in domain.TERMINAL:
             metrics.saga_finished(status=status, created_at=order["createdAt"], at=now)
     return True

@@ -1,4 +1,5 @@
-"""The only code that knows where projections are stored (`orders_projection`)."""
+"""The only code that knows where projections are stored (`orders_projection`, and its counts per status
+in `orders_projection_status_counts`, status_counts.py)."""
 from __future__ import annotations
 
 import time
@@ -15,6 +16,15 @@ NEWEST_FIRST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
 
 def projections(name: str = COLLECTION) -> Any:
     return get_db()[name]
+
+
+def status_counts() -> Any:
+    return get_db()[f"{COLLECTION}_status_counts"]
+
+
+def statuses() -> Any:
+    """Every live projection's status, streamed in batches (a whole-collection read: only for the recount)."""
+    return projections().find({}, {"_id": 0, "status": 1}, batch_size=1000)
 
 
 def ensure_indexes(collection: Any | None = None) -> None:
@@ -72,11 +82,6 @@ def _query(*, status: str | None, after: tuple[str, str] | None, stuck_before: S
             for step, (statuses, before) in stuck_before.items()
         ]})
     return {"$and": clauses} if clauses else {}
-
-
-def count_by_status() -> dict[str, int]:
-    rows = projections().aggregate([{"$group": {"_id": "$status", "count": {"$sum": 1}}}])
-    return {row["_id"]: row["count"] for row in rows}
 
 
 def fresh_collection() -> Any:

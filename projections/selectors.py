@@ -13,6 +13,7 @@ from ecom_project import order_directory
 from ecom_project.api_errors import ApplicationError
 from ecom_project.events import saga
 from projections import domain, repository
+from projections.status_counts import PROJECTION_COUNTS
 from projections.services import public_view
 
 MAX_LIMIT = 200
@@ -103,8 +104,8 @@ def _stuck_before(now: datetime) -> repository.StuckBefore:
 
 
 def status_counts() -> dict[str, int]:
-    counts = repository.count_by_status()
-    return {status: counts.get(status, 0) for status in domain.STATUSES}
+    """Projections in each status: one read of the counters (status_counts.py), whatever the history."""
+    return PROJECTION_COUNTS.current()
 
 
 def encode_cursor(row: dict[str, Any]) -> str:

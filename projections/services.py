@@ -11,6 +11,7 @@ from ecom_project import live
 from ecom_project.bounded import LRU
 from ecom_project.events.envelope import Envelope
 from projections import domain, repository
+from projections.status_counts import PROJECTION_COUNTS
 
 log = logging.getLogger(__name__)
 ALL_ORDERS_GROUP = "orders"
@@ -61,6 +62,9 @@ def projection_apply(*, event: Envelope, collection: Any | None = None, notify: 
         if repository.save_if_unchanged(projection, previous_revision=previous, collection=collection):
             if cached:
                 _written.put(event.key, {**projection, "_id": projection["orderId"]})
+                old = current["status"] if current else None
+                if projection["status"] != old:
+                    PROJECTION_COUNTS.moved(old=old, new=projection["status"])
             if notify:
                 projection_broadcast(projection=projection)
             return projection

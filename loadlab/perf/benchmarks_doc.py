@@ -205,9 +205,10 @@ def carried_figures(previous: str, previous_json: dict) -> tuple[list[str], dict
     date = re.search(r"^- date: (.+)$", previous, re.M)
     if not block or not block.group(1).strip():
         return [], {}, None
-    when = date.group(1) if date else "an earlier run"
+    carried = previous_json.get("figuresFrom")  # the page was a memory-only run already: keep the full run's date
+    when = carried["date"] if carried else (date.group(1) if date else "an earlier run")
     results = {key: value for key, value in previous_json.items() if key not in {"soak", "machine"}}
-    results["figuresFrom"] = {"date": when, "machine": previous_json.get("machine")}
+    results["figuresFrom"] = carried or {"date": when, "machine": previous_json.get("machine")}
     return block.group(1).split("\n"), results, f"Carried over from the full run of {when}; this run measured memory only."
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -11,9 +10,10 @@ from ecom_project.events import registry as ev
 from ecom_project.events.envelope import new_event
 from ecom_project.events.schemas import InventoryFailedV1, Line, PaymentAuthorizedV1
 from ecom_project.messaging import unit_of_work
-from orders import repository, services, status_counts
+from orders import repository, services
 from orders.handlers import CONSUMER
-from orders.status_counts import Recount
+from ecom_project.status_counts import Recount
+from orders.status_counts import ORDER_COUNTS
 from tests.orders.conftest import GOOD_BODY
 from tests.orders.test_handlers import publish, reserved
 from tests.support import settled, wait_until
@@ -23,7 +23,7 @@ LINES = [Line(sku="SKU-1", qty=2)]
 
 def stored_counts() -> dict[str, int]:
     counted = Counter(order["status"] for order in repository.orders().find({}, {"status": 1}))
-    return {status: counted[status] for status in status_counts.status_counts()}
+    return {status: counted[status] for status in ORDER_COUNTS.current()}
 
 
 def create_order() -> str:
@@ -42,8 +42,8 @@ def test_the_counts_follow_every_status_change_once_however_often_an_event_is_de
     events = [reserved(order_ids[0]), reserved(order_ids[1]), *authorized, failed]
     publish(*events, *events)  # every event delivered twice
     wait_until(lambda: settled(worker) and stored_counts()["PAYMENT_AUTHORIZED"] == 2, message="events applied")
-    assert status_counts.status_counts() == stored_counts()
-    assert status_counts.status_counts() == {
+    assert ORDER_COUNTS.current() == stored_counts()
+    assert ORDER_COUNTS.current() == {
         "PENDING": 1, "INVENTORY_RESERVED": 0, "PAYMENT_AUTHORIZED": 2, "SHIPPED": 0, "REJECTED": 1, "CANCELLED": 0}
 
 
@@ -51,11 +51,11 @@ def test_a_batch_writes_its_counts_once_when_it_is_flushed(clean_store):
     create_order()
     with unit_of_work.batch("orders") as uow:
         for _ in range(3):
-            status_counts.status_moved(old="PENDING", new="INVENTORY_RESERVED")
-        assert status_counts.status_counts()["INVENTORY_RESERVED"] == 0  # nothing written inside the batch
-    version = repository.status_counts_find()["version"]
+            ORDER_COUNTS.moved(old="PENDING", new="INVENTORY_RESERVED")
+        assert ORDER_COUNTS.current()["INVENTORY_RESERVED"] == 0  # nothing written inside the batch
+    version = ORDER_COUNTS.find()["version"]
     uow.flush(publisher=None)  # no events queued: nothing to publish
-    document = repository.status_counts_find()
+    document = ORDER_COUNTS.find()
     assert document["counts"] == {"PENDING": -2, "INVENTORY_RESERVED": 3} and document["version"] == version + 3
 
 
@@ -63,11 +63,11 @@ def test_the_recount_corrects_counts_a_crash_left_behind_and_then_reads_no_more(
     for _ in range(3):
         create_order()
     # A crash between an order's write and its increment: the change is missing from the counts.
-    repository.status_counts().update_one({"_id": repository.STATUS_COUNTS_ID}, {"$inc": {"counts.PENDING": -2, "version": 1}})
-    assert status_counts.status_counts()["PENDING"] == 1
-    recount = Recount(quiet_s=0)
+    repository.status_counts().update_one({"_id": ORDER_COUNTS.doc_id}, {"$inc": {"counts.PENDING": -2, "version": 1}})
+    assert ORDER_COUNTS.current()["PENDING"] == 1
+    recount = Recount(ORDER_COUNTS, quiet_s=0)
     assert recount() == "corrected"
-    assert status_counts.status_counts() == stored_counts() and stored_counts()["PENDING"] == 3
+    assert ORDER_COUNTS.current() == stored_counts() and stored_counts()["PENDING"] == 3
     assert recount() == "unchanged"  # nothing moved since: no read of the orders
 
 
@@ -75,15 +75,15 @@ def test_the_recount_builds_the_counts_of_a_store_that_had_none(clean_store):
     for _ in range(2):
         create_order()
     repository.status_counts().drop()  # orders taken before the counters existed
-    assert Recount(quiet_s=0)() == "corrected"
-    assert status_counts.status_counts()["PENDING"] == 2
+    assert Recount(ORDER_COUNTS, quiet_s=0)() == "corrected"
+    assert ORDER_COUNTS.current()["PENDING"] == 2
 
 
 def test_the_recount_waits_until_the_counts_stood_still_for_the_quiet_time(clean_store):
     create_order()
-    repository.status_counts().update_one({"_id": repository.STATUS_COUNTS_ID}, {"$set": {"counts.PENDING": 7}})
+    repository.status_counts().update_one({"_id": ORDER_COUNTS.doc_id}, {"$set": {"counts.PENDING": 7}})
     now = [1000.0]
-    recount = Recount(quiet_s=60, clock=lambda: now[0])
+    recount = Recount(ORDER_COUNTS, quiet_s=60, clock=lambda: now[0])
     assert recount() == "moving"
     now[0] += 30
     create_order()  # a change: the quiet time starts again
@@ -94,12 +94,12 @@ def test_the_recount_waits_until_the_counts_stood_still_for_the_quiet_time(clean
     # Quiet long enough by the counts, but an order was written less than 60 s ago: its increment
     # might still be on its way, so the recount leaves the counts alone.
     assert recount() == "raced"
-    assert status_counts.status_counts()["PENDING"] == 8
+    assert ORDER_COUNTS.current()["PENDING"] == 8
 
 
 def test_a_recount_loses_to_an_increment_that_came_after_its_read(clean_store):
     create_order()
-    version = repository.status_counts_find()["version"]
+    version = ORDER_COUNTS.find()["version"]
     create_order()  # after the recount read version `version`
-    assert not repository.status_counts_replace(counts={"PENDING": 1}, version=version, at=datetime.now(timezone.utc))
-    assert status_counts.status_counts()["PENDING"] == 2
+    assert not ORDER_COUNTS.replace({"PENDING": 1}, version=version)
+    assert ORDER_COUNTS.current()["PENDING"] == 2

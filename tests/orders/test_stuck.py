@@ -11,8 +11,9 @@ from prometheus_client import REGISTRY
 
 from ecom_project.events import saga
 from ecom_project.messaging.periodic import PeriodicTask
+from ecom_project.status_counts import Recount
 from orders import handlers, repository, selectors, services, stuck
-from orders.status_counts import Recount
+from orders.status_counts import ORDER_COUNTS
 from tests.orders.test_services import create_order, reserved
 from tests.support import wait_until
 
@@ -66,7 +67,8 @@ def test_the_command_prints_counts_and_the_stuck_orders():
 def test_the_orders_consumer_runs_the_detector_and_the_status_recount_beside_it():
     tasks = {task.name: task for task in handlers.CONSUMER.periodic_tasks()}
     assert tasks["stuck-orders"].run is stuck.stuck_orders_detect
-    assert isinstance(tasks["order-status-recount"].run, Recount)
+    assert isinstance(tasks["orders-status-recount"].run, Recount)
+    assert tasks["orders-status-recount"].run.counts is ORDER_COUNTS
 
 
 def test_a_periodic_task_runs_until_stopped():

@@ -124,6 +124,11 @@ def test_a_memory_only_run_carries_the_last_figures_over():
     again = markdown(command="python manage.py bench --soak 60 --soak-only", machine_info=info, lines=lines,
                      soak=None, notes="n", figures_note=note)
     assert carried_figures(again, {})[0] == lines  # carried twice, still the same figures
+    later = {**machine(), "date": "a later date"}
+    again = markdown(command="python manage.py bench --soak 60 --soak-only", machine_info=later, lines=lines,
+                     soak=None, notes="n", figures_note=note)
+    _, twice, note_twice = carried_figures(again, results)
+    assert twice["figuresFrom"]["date"] == info["date"] and info["date"] in note_twice  # the full run's date, not the last run's
     assert carried_figures("# Benchmarks\nnothing yet\n", {}) == ([], {}, None)
 
 

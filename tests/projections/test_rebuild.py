@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from ecom_project.messaging.producer import Publisher
 from projections import domain, handlers, repository, services
+from projections.status_counts import PROJECTION_COUNTS
 from tests.projections.conftest import HAPPY, PAYMENT_DECLINED, REJECTED, SHIPPING_FAILED, saga
 from tests.support import wait_until
 
@@ -39,12 +40,14 @@ def test_rebuild_replays_the_topics_into_the_same_projection(start_worker, order
     # damage the live read model: the rebuild must not depend on it
     repository.projections().delete_one({"_id": f"{order_id}-0"})
     repository.projections().update_one({"_id": f"{order_id}-1"}, {"$set": {"status": "PENDING", "timeline": []}})
+    repository.status_counts().drop()  # and its counts per status
     out, err = io.StringIO(), io.StringIO()
     call_command("rebuild_projections", stdout=out, stderr=err)
     assert "rebuilt orders_projection" in out.getvalue()
     assert "replaying events" in err.getvalue()  # the progress bar
     rebuilt = {oid: services.public_view(repository.find(oid)) for oid in paths}
     assert rebuilt == expected
+    assert PROJECTION_COUNTS.current() == {**dict.fromkeys(domain.STATUSES, 0), "SHIPPED": 1, "REJECTED": 1, "CANCELLED": 2}
     names = repository.projections().database.list_collection_names()
     assert not [n for n in names if n.startswith("orders_projection_rebuild_")], "the rebuild collection was swapped in"
 

@@ -12,6 +12,7 @@ from ecom_project.events.envelope import InvalidEvent, decode
 from ecom_project.messaging import reading
 from projections import repository, services
 from projections.handlers import CONSUMER
+from projections.status_counts import PROJECTION_COUNTS
 
 
 class Command(BaseCommand):
@@ -49,8 +50,11 @@ class Command(BaseCommand):
             applied, skipped = applied + caught_up, skipped + more_skipped
         finally:
             consumer.close()
+        # The counts per status described the collection swapped out: count the rebuilt one.
+        counts = PROJECTION_COUNTS.recount_now()
         self.stdout.write(
             f"rebuilt orders_projection: {collection_size()} orders from {applied} events ({skipped} invalid skipped)"
+            + ("" if counts is not None else "; status counts busy, recounted once the projector is quiet")
         )
 
     def _replay(self, consumer: Consumer, collection, max_seconds: float) -> tuple[int, int]:
