@@ -172,6 +172,29 @@ def test_consumer_lag_read_from_the_broker_sheds_until_the_group_catches_up(gaug
     assert post_order()[0] == 201
 
 
+def test_an_idle_pipeline_costs_the_broker_one_offsets_read_per_refresh(scratch_topic, monkeypatch):
+    topic, group, commit = scratch_topic
+    commit(5)
+    broker = BrokerFigures(groups={group: [topic]})
+    assert broker.measure().consumer_lag == {group: 0}
+    reads, reader = [], broker._reader
+    for name in ("lag", "partitions"):  # count the reader's requests; it still asks the broker
+        real = getattr(reader, name)
+        monkeypatch.setattr(reader, name, lambda *a, _real=real, _name=name, **k: reads.append(_name) or _real(*a, **k))
+    assert broker.measure().consumer_lag == {group: 0}
+    assert broker.measure().consumer_lag == {group: 0}
+    assert reads == [], "nothing produced and every group caught up: neither committed offsets nor metadata read"
+    producer = Producer({"bootstrap.servers": settings.KAFKA_BROKERS})
+    producer.produce(topic, key=b"k", value=b"5")
+    assert producer.flush(10) == 0
+    assert broker.measure().consumer_lag == {group: 1} and reads == ["lag"]
+    commit(6)
+    assert broker.measure().consumer_lag == {group: 0}, "behind at the last refresh: read again though nothing was produced"
+    commit(2)  # rewound by hand: seen once the caught-up lag is CAUGHT_UP_TTL_S old
+    monkeypatch.setattr("ecom_project.pipeline_figures.CAUGHT_UP_TTL_S", 0.0)
+    assert broker.measure().consumer_lag == {group: 4}
+
+
 def test_finishing_rate_is_measured_over_a_sliding_window():
     figures = BrokerFigures(brokers="unused:1", groups={})
     assert figures.finishing_rate(100, now=0.0) == 0.0, "one sample: no rate yet"
