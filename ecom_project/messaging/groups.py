@@ -16,17 +16,17 @@ def start_groups_at_end(bootstrap: str, groups: Mapping[str, Sequence[str]], *, 
     """Commit, for each new group, the current end of every partition of its topics: the group then reads
     only what is produced from now on. For drills and tests on a broker with history (a fresh group
     with `auto.offset.reset=earliest` would replay every earlier run's events)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap, "client.id": f"start-at-end-{uuid.uuid4().hex[:6]}"})
     for group, topics in groups.items():
         consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
                              "client.id": f"start-at-end-{uuid.uuid4().hex[:6]}"})
         try:
             metadata = consumer.list_topics(timeout=timeout).topics
-            ends = []
-            for topic in topics:
-                for partition in metadata[topic].partitions:
-                    ends.append(TopicPartition(topic, partition, end_offset(consumer, topic, partition, timeout=timeout)))
+            tps = [TopicPartition(topic, partition) for topic in topics for partition in metadata[topic].partitions]
+            ends = list_offsets(admin, tps, OffsetSpec.latest(), timeout=timeout)
             if ends:
-                _commit_when_coordinated(consumer, ends, timeout=timeout)
+                _commit_when_coordinated(consumer, [TopicPartition(t, p, offset) for (t, p), offset in ends.items()],
+                                         timeout=timeout)
         finally:
             consumer.close()
 
@@ -48,18 +48,19 @@ def _commit_when_coordinated(consumer: Consumer, offsets: list[TopicPartition], 
             time.sleep(0.2)
 
 
-def end_offset(consumer: Consumer, topic: str, partition: int, *, timeout: float = 15.0) -> int:
-    """The partition's high watermark."""
-    return watermarks(consumer, topic, partition, timeout=timeout)[1]
-
-
-def watermarks(consumer: Consumer, topic: str, partition: int, *, timeout: float = 15.0) -> tuple[int, int]:
-    """The partition's (low, high) watermarks. Right after a topic is created its leader may not serve
-    offsets yet (NOT_LEADER_FOR_PARTITION): ask again until `timeout`."""
+def list_offsets(admin: AdminClient, tps: Iterable[TopicPartition], spec: OffsetSpec, *,
+                 timeout: float = 15.0) -> dict[tuple[str, int], int]:
+    """Per partition of `tps`, its offset by `spec` (earliest, latest) in one ListOffsets request, asked
+    again while a leader is settling, until `timeout`. An admin client's own connection: not queued behind
+    a consumer's long-poll fetch as Consumer.get_watermark_offsets is (up to fetch.wait.max.ms per call)."""
+    requests = {TopicPartition(tp.topic, tp.partition): spec for tp in tps}
+    if not requests:
+        return {}
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
+            futures = admin.list_offsets(requests, request_timeout=timeout)
+            return {(tp.topic, tp.partition): f.result().offset for tp, f in futures.items()}
         except KafkaException as exc:
             error = exc.args[0]
             if not (error.retriable() or error.code() in _SETTLING) or time.monotonic() > deadline:
@@ -108,10 +109,7 @@ class LagReader:
         return {t: [TopicPartition(t, p) for p in known[t].partitions] for t in set(topics) if t in known}
 
     def offsets(self, tps: Sequence[TopicPartition], spec: OffsetSpec) -> dict[tuple[str, int], int]:
-        if not tps:
-            return {}
-        futures = self.admin.list_offsets({tp: spec for tp in tps}, request_timeout=self.timeout)
-        return {(tp.topic, tp.partition): f.result().offset for tp, f in futures.items()}
+        return list_offsets(self.admin, tps, spec, timeout=self.timeout)
 
     def high(self, tps: Sequence[TopicPartition]) -> dict[tuple[str, int], int]:
         return self.offsets(tps, OffsetSpec.latest())

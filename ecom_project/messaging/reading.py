@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
 from django.conf import settings
 
-from ecom_project.messaging.groups import watermarks
-
+from ecom_project.messaging.groups import list_offsets
 from ecom_project.messaging.producer import bootstrap_servers
 
 
@@ -37,9 +37,13 @@ def reader(topics: Sequence[str], *, name: str) -> Consumer:
 
 
 def ends_now(consumer: Consumer, *, timeout: float = 10.0) -> dict[tuple[str, int], int]:
-    """The high watermark of every partition assigned to `consumer`, as of now."""
-    return {(tp.topic, tp.partition): watermarks(consumer, tp.topic, tp.partition, timeout=timeout)[1]
-            for tp in consumer.assignment()}
+    """The high watermark of every partition assigned to `consumer`, as of now (one request for all)."""
+    return _offsets(consumer.assignment(), OffsetSpec.latest(), timeout=timeout)
+
+
+def _offsets(tps: Sequence[TopicPartition], spec: OffsetSpec, *, timeout: float) -> dict[tuple[str, int], int]:
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers(), "client.id": f"reading-{uuid.uuid4().hex[:6]}"})
+    return list_offsets(admin, tps, spec, timeout=timeout)
 
 
 def batches_to_end(consumer: Consumer, *, max_seconds: float, ends: dict[tuple[str, int], int] | None = None,
@@ -51,13 +55,11 @@ def batches_to_end(consumer: Consumer, *, max_seconds: float, ends: dict[tuple[s
     The end is the broker's own figure, not a quiet spell: a slow first fetch on a busy machine does not
     end the read early, and a busy topic does not keep it going for ever."""
     ends = ends_now(consumer, timeout=timeout) if ends is None else ends
-    remaining: set[tuple[str, int]] = set()
-    for tp in consumer.assignment():
-        position = consumer.position([tp])[0].offset  # negative (no position yet) before the first fetch
-        if position < 0:
-            position = watermarks(consumer, tp.topic, tp.partition, timeout=timeout)[0]
-        if position < ends[(tp.topic, tp.partition)]:
-            remaining.add((tp.topic, tp.partition))
+    # A partition with no position yet (before its first fetch) starts at its low watermark.
+    positions = {(tp.topic, tp.partition): tp.offset for tp in consumer.position(consumer.assignment())}
+    unknown = [TopicPartition(t, p) for (t, p), offset in positions.items() if offset < 0]
+    positions.update(_offsets(unknown, OffsetSpec.earliest(), timeout=timeout))
+    remaining = {where for where, position in positions.items() if position < ends[where]}
     finished = [TopicPartition(t, p) for (t, p) in ends if (t, p) not in remaining]
     consumer.pause(finished)  # nothing to read there: don't fetch what is produced meanwhile
     deadline = time.monotonic() + max_seconds
