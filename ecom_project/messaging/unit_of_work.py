@@ -13,21 +13,14 @@ the batch the runner calls `flush()`:
 A crash anywhere before 2 leaves the entries in their documents: the outbox relay's scan
 publishes them (the safety net, `OUTBOX_SCAN_MS`). A crash before 3 redelivers the batch;
 the applied-event guards make the redelivered events no-ops.
-
-Counters a batch moves (`increment`, e.g. the orders per status) are merged per document and
-written first, one `$inc` each: a crash before that loses them, never counts them twice (the
-redelivered events are no-ops), so a counter kept this way is reconciled from its source
-(orders/status_counts.py).
 """
 from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
-from pymongo.errors import PyMongoError
 
 from ecom_project.messaging import failpoints
 from ecom_project.messaging.producer import PublishError, Publisher
@@ -46,20 +39,11 @@ class UnitOfWork:
         self.name = name
         # collection full name -> (collection, {doc _id: [outbox entries, in write order]})
         self._queued: dict[str, tuple[Any, dict[Any, list[dict]]]] = {}
-        # collection full name -> (collection, {doc _id: {field: amount}})
-        self._increments: dict[str, tuple[Any, dict[Any, dict[str, int]]]] = {}
 
     def queued(self, collection: Any, doc_id: Any, entries: list[dict]) -> None:
         """Entries a write of this batch stored in document `doc_id`'s outbox."""
         _, docs = self._queued.setdefault(collection.full_name, (collection, {}))
         docs.setdefault(doc_id, []).extend(entries)
-
-    def increment(self, collection: Any, doc_id: Any, amounts: Mapping[str, int]) -> None:
-        """Amounts to add to fields of document `doc_id` at the end of the batch."""
-        _, docs = self._increments.setdefault(collection.full_name, (collection, {}))
-        fields = docs.setdefault(doc_id, {})
-        for field, amount in amounts.items():
-            fields[field] = fields.get(field, 0) + amount
 
     def __len__(self) -> int:
         return sum(len(entries) for _, docs in self._queued.values() for entries in docs.values())
@@ -71,10 +55,6 @@ class UnitOfWork:
         of the documents, and the offsets may be committed."""
         from ecom_project.messaging import outbox  # outbox imports this module
 
-        increments, self._increments = self._increments, {}
-        for collection, docs in increments.values():
-            for doc_id, amounts in docs.items():
-                _add(collection, doc_id, amounts, consumer=self.name)
         queued, self._queued = self._queued, {}
         entries = [e for _, docs in queued.values() for doc_entries in docs.values() for e in doc_entries]
         if not entries:
@@ -95,27 +75,6 @@ class UnitOfWork:
         for entry in entries:
             metrics.EVENTS_PRODUCED.labels(self.name, entry["topic"]).inc()
         return len(entries)
-
-
-def increment(collection: Any, doc_id: Any, amounts: Mapping[str, int]) -> None:
-    """Add `amounts` to fields of document `doc_id` (created if missing): at the end of the current
-    batch, merged with the batch's other increments of that document, or now outside a batch."""
-    uow = current()
-    if uow is not None:
-        uow.increment(collection, doc_id, amounts)
-    else:
-        _add(collection, doc_id, amounts, consumer=None)
-
-
-def _add(collection: Any, doc_id: Any, amounts: Mapping[str, int], *, consumer: str | None) -> None:
-    changes = {field: amount for field, amount in amounts.items() if amount}
-    if not changes:
-        return
-    try:
-        collection.update_one({"_id": doc_id}, {"$inc": changes}, upsert=True)
-    except PyMongoError as exc:  # a counter must not stop the batch: it is reconciled from its source
-        log.warning("counter increment lost", extra={"consumer": consumer, "collection": collection.name,
-                                                     "document": str(doc_id), "error": str(exc)})
 
 
 @contextmanager

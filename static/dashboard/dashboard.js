@@ -75,20 +75,23 @@
     document.getElementById("count-ALL").textContent = all;
   }
   // Local arithmetic gives instant feedback; the server's counts are the truth (orders beyond the
-  // loaded page change too), so a change also schedules a trailing, throttled re-fetch.
-  let countsTimer = 0, countsDirty = false;
+  // loaded page change too), so a change also schedules a throttled re-fetch, and one more once the
+  // last change is COUNTS_SETTLE_MS old: the server writes its count changes up to 1 s after the
+  // change (FLUSH_S in ecom_project/status_counts.py), so an earlier answer may not hold it yet.
+  const COUNTS_SETTLE_MS = 1500;
+  let countsTimer = 0, lastChange = 0;
   function refreshCountsSoon() {
-    countsDirty = true;
-    if (countsTimer) return;
-    countsTimer = setTimeout(async () => {
-      countsDirty = false;
-      try {
-        const res = await fetch("/api/read/status-counts");
-        if (res.ok) { state.counts = await res.json(); renderCounts(); }
-      } catch (e) { countsDirty = true; }
-      countsTimer = 0;
-      if (countsDirty) refreshCountsSoon();
-    }, 400);
+    lastChange = Date.now();
+    if (!countsTimer) countsTimer = setTimeout(fetchCounts, COUNTS_SETTLE_MS);
+  }
+  async function fetchCounts() {
+    const asked = Date.now();
+    try {
+      const res = await fetch("/api/read/status-counts");
+      if (res.ok) { state.counts = await res.json(); renderCounts(); }
+    } catch (e) { lastChange = Date.now(); }
+    countsTimer = 0;
+    if (lastChange > asked - COUNTS_SETTLE_MS) countsTimer = setTimeout(fetchCounts, COUNTS_SETTLE_MS);
   }
   function countChange(p) {
     const before = state.known.get(p.orderId);

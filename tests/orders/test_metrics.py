@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from prometheus_client import REGISTRY
 
+from ecom_project.status_counts import PENDING
 from orders import services
 
 
@@ -14,6 +15,7 @@ def sample(name: str, labels: dict) -> float | None:
 def test_orders_by_status_is_read_from_the_store():
     for _ in range(2):
         services.order_create(items=[{"sku": "SKU-1", "qty": 1}], total=Decimal("5"), currency="USD", shipping_address=None)
+    PENDING.flush()  # the changes are gathered for FLUSH_S
     assert sample("pipeline_orders_by_status", {"status": "PENDING"}) == 2
     assert sample("pipeline_orders_by_status", {"status": "SHIPPED"}) == 0
 

@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from ecom_project.events import registry as r
+from ecom_project.status_counts import PENDING
 from projections import domain, handlers
 from tests.projections.conftest import HAPPY, REJECTED, T0, saga
 
@@ -33,6 +34,7 @@ def five_orders():
         for event in saga(f"ord-{index}", *path, start=T0 + timedelta(minutes=index)):
             handlers.project_event(event)
         ids.append(f"ord-{index}")
+    PENDING.flush()  # the status count changes are gathered for FLUSH_S
     return ids
 
 
