@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ecom_project.engines.local import LocalEngines
+from ecom_project.status_counts import FLUSH_S
 from ecom_project.supervision import die_with_parent, free_port, stop_child
 
 
@@ -83,8 +84,10 @@ class PipelineProcess:
             return answer.read().decode()
 
     def status_counts(self, *, timeout: float = 120.0) -> dict[str, int] | None:
-        """Orders per status in the read model (what the store says, whatever the feed delivered);
-        None when an overloaded process does not answer in time."""
+        """Orders per status in the read model (what the store says, whatever the feed delivered), once the
+        last changes are counted (a process writes its count changes FLUSH_S after them); None when an
+        overloaded process does not answer in time."""
+        time.sleep(FLUSH_S + 0.5)
         try:
             with urllib.request.urlopen(self.base_url + "/api/read/status-counts", timeout=timeout) as answer:
                 return json.loads(answer.read())
