@@ -76,6 +76,17 @@ def _test_database(engines):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_login_counters():
+    """Login attempts are counted per minute in the cache (operations/login_throttle.py): each test
+    starts with none, whatever the tests before it tried (the browser tests of every app log in)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def clean_store():
     from ecom_project.messaging.outbox import forget_hints
     from ecom_project.mongo import get_db

@@ -12,11 +12,18 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 _SETTLING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
 
 
+# A lag probe's or an offsets read's failures reach its caller as KafkaException (-> "not reported");
+# librdkafka's own lines about them (a refused connection, several times a second per client) would flood
+# stderr while the broker is down, e.g. after Ctrl-C of `make run`, where the back-pressure probe outlives
+# the local Kafka by a moment, or in an outage drill.
+QUIET_CLIENT = {"log_level": 2}
+
+
 def start_groups_at_end(bootstrap: str, groups: Mapping[str, Sequence[str]], *, timeout: float = 15.0) -> None:
     """Commit, for each new group, the current end of every partition of its topics: the group then reads
     only what is produced from now on. For drills and tests on a broker with history (a fresh group
     with `auto.offset.reset=earliest` would replay every earlier run's events)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, "client.id": f"start-at-end-{uuid.uuid4().hex[:6]}"})
+    admin = AdminClient({**QUIET_CLIENT, "bootstrap.servers": bootstrap, "client.id": f"start-at-end-{uuid.uuid4().hex[:6]}"})
     for group, topics in groups.items():
         consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
                              "client.id": f"start-at-end-{uuid.uuid4().hex[:6]}"})
@@ -68,10 +75,6 @@ def list_offsets(admin: AdminClient, tps: Iterable[TopicPartition], spec: Offset
             time.sleep(0.1)
 
 
-# A lag probe's failures reach its caller as KafkaException (-> "not reported"); librdkafka's own lines about
-# them (a refused connection, several times a second per client) would flood stderr while the broker is
-# down, e.g. after Ctrl-C of `make run`, where the back-pressure probe outlives the local Kafka by a moment.
-_QUIET = {"log_level": 2}
 
 
 class LagReader:
@@ -84,7 +87,7 @@ class LagReader:
     def __init__(self, bootstrap: str, *, timeout: float = 2.0) -> None:
         self.bootstrap = bootstrap
         self.timeout = timeout
-        self.admin = AdminClient({**_QUIET, "bootstrap.servers": bootstrap, "client.id": f"lag-{uuid.uuid4().hex[:6]}",
+        self.admin = AdminClient({**QUIET_CLIENT, "bootstrap.servers": bootstrap, "client.id": f"lag-{uuid.uuid4().hex[:6]}",
                                   "socket.timeout.ms": int(timeout * 1000)})
         self._readers: dict[str, Consumer] = {}
 
@@ -99,7 +102,7 @@ class LagReader:
         NOT_COORDINATOR, librdkafka (confluent-kafka 2.16) crashes the process in it (it has no group
         handle to re-query the coordinator with); a Consumer has one."""
         if group not in self._readers:
-            self._readers[group] = Consumer({**_QUIET, "bootstrap.servers": self.bootstrap, "group.id": group,
+            self._readers[group] = Consumer({**QUIET_CLIENT, "bootstrap.servers": self.bootstrap, "group.id": group,
                                              "enable.auto.commit": False, "client.id": f"lag-{uuid.uuid4().hex[:6]}"})
         return self._readers[group]
 

@@ -10,7 +10,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message,
 from confluent_kafka.admin import AdminClient, OffsetSpec
 from django.conf import settings
 
-from ecom_project.messaging.groups import list_offsets
+from ecom_project.messaging.groups import QUIET_CLIENT, list_offsets
 from ecom_project.messaging.producer import bootstrap_servers
 
 
@@ -42,7 +42,7 @@ def ends_now(consumer: Consumer, *, timeout: float = 10.0) -> dict[tuple[str, in
 
 
 def _offsets(tps: Sequence[TopicPartition], spec: OffsetSpec, *, timeout: float) -> dict[tuple[str, int], int]:
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers(), "client.id": f"reading-{uuid.uuid4().hex[:6]}"})
+    admin = AdminClient({**QUIET_CLIENT, "bootstrap.servers": bootstrap_servers(), "client.id": f"reading-{uuid.uuid4().hex[:6]}"})
     return list_offsets(admin, tps, spec, timeout=timeout)
 
 

@@ -75,14 +75,3 @@ def stored_dead_letter(*, topic: str = "order.OrderCreated.v1", offset: int | No
     )
     deadletters.store(document)
     return {**document, "event": event, "rawBytes": raw, "wire": json.loads(raw)}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_login_counters():
-    """Login attempts are counted per minute in the cache (operations/login_throttle.py): each test
-    starts with none, whatever the tests before it tried."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
