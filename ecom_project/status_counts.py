@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from django.conf import settings
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ecom_project.messaging.periodic import PeriodicTask
@@ -118,9 +119,9 @@ class StatusCounts:
         newest = None
         for document in self.scan():
             counted[document["status"]] += 1
-            written = document.get(self.written_field) if self.written_field else None
-            if written is not None and (newest is None or _utc(written) > newest):
-                newest = _utc(written)
+            written = document.get(self.written_field) if self.written_field else None  # aware: tz_aware client
+            if written is not None and (newest is None or written > newest):
+                newest = written
         return {status: counted[status] for status in sorted(counted)}, newest
 
     def replace(self, counts: dict[str, int], *, version: int | None) -> bool:
@@ -145,8 +146,10 @@ class StatusCounts:
                 return counted
         return None
 
-    def recount_task(self, interval_s: float) -> PeriodicTask:
-        return PeriodicTask(f"{self.name}-status-recount", interval_s=interval_s, run=Recount(self))
+    def recount_tasks(self) -> list[PeriodicTask]:
+        """The periodic recount, for the ConsumerSpec of the consumer that moves these counts."""
+        return [PeriodicTask(f"{self.name}-status-recount", interval_s=settings.STATUS_RECOUNT_INTERVAL_S,
+                             run=Recount(self))]
 
 
 class Recount:
@@ -186,8 +189,3 @@ class Recount:
         log.warning("status counts recounted", extra={"counts": self.counts.name, "was": kept, "now": counted})
         return "corrected"
 
-
-def _utc(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -17,5 +17,5 @@ CONSUMER = ConsumerSpec(
     handlers=EVENT_HANDLERS,
     outbox_collections=lambda: [repository.orders()],
     setup=repository.ensure_indexes,
-    periodic_tasks=lambda: [*stuck.stuck_detector_tasks(), *status_counts.status_recount_tasks()],
+    periodic_tasks=lambda: [*stuck.stuck_detector_tasks(), *status_counts.ORDER_COUNTS.recount_tasks()],
 )

@@ -2,15 +2,9 @@
 from the orders when they stand still (ecom_project/status_counts.py)."""
 from __future__ import annotations
 
-from django.conf import settings
-
-from ecom_project.messaging.periodic import PeriodicTask
 from ecom_project.status_counts import StatusCounts
 from orders import domain, repository
 
 ORDER_COUNTS = StatusCounts(name="orders", counters=repository.status_counts, statuses=domain.STATUSES,
                             scan=repository.order_statuses, written_field="updatedAt", doc_id="orders")
 
-
-def status_recount_tasks() -> list[PeriodicTask]:
-    return [ORDER_COUNTS.recount_task(settings.STATUS_RECOUNT_INTERVAL_S)]

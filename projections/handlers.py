@@ -15,4 +15,4 @@ def project_event(event: Envelope) -> None:
 EVENT_HANDLERS = {event_type: project_event for (event_type, _version) in SCHEMAS}
 
 CONSUMER = ConsumerSpec(name="projections", handlers=EVENT_HANDLERS, setup=repository.ensure_indexes,
-                        periodic_tasks=status_counts.status_recount_tasks)
+                        periodic_tasks=status_counts.PROJECTION_COUNTS.recount_tasks)

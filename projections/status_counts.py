@@ -3,15 +3,9 @@ change of a live projection moves, recounted when they stand still (ecom_project
 rebuild recounts once it has swapped the rebuilt collection in."""
 from __future__ import annotations
 
-from django.conf import settings
-
-from ecom_project.messaging.periodic import PeriodicTask
 from ecom_project.status_counts import StatusCounts
 from projections import domain, repository
 
 PROJECTION_COUNTS = StatusCounts(name="projections", counters=repository.status_counts, statuses=domain.STATUSES,
                                  scan=repository.statuses)
 
-
-def status_recount_tasks() -> list[PeriodicTask]:
-    return [PROJECTION_COUNTS.recount_task(settings.STATUS_RECOUNT_INTERVAL_S)]

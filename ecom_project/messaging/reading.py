@@ -42,6 +42,8 @@ def ends_now(consumer: Consumer, *, timeout: float = 10.0) -> dict[tuple[str, in
 
 
 def _offsets(tps: Sequence[TopicPartition], spec: OffsetSpec, *, timeout: float) -> dict[tuple[str, int], int]:
+    if not tps:
+        return {}
     admin = AdminClient({**QUIET_CLIENT, "bootstrap.servers": bootstrap_servers(), "client.id": f"reading-{uuid.uuid4().hex[:6]}"})
     return list_offsets(admin, tps, spec, timeout=timeout)
 
