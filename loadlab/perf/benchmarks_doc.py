@@ -58,7 +58,8 @@ def figures(*, raw: dict, saturation: dict, latency: dict, intake: dict, overloa
         "latencyShed": latency.get("shed", 0),
         "intakeRequestsPerSecond": intake["achievedRate"],
         "intakeP99Ms": intake["intakeLatency"]["p99Ms"],
-        "cpuMsPerOrder": latency.get("cpuMsPerOrder"),
+        "cpuMsPerOrder": saturation.get("cpuMsPerOrder"),
+        "saturationShed": saturation.get("shed", 0),
         "overload": {"offeredRate": overload["offeredRate"], "factor": overload["factor"], "sent": overload["sent"],
                      "accepted": overload["accepted"], "shed": overload.get("shed", 0),
                      "errors": sum(overload["errors"].values()), "p50Ms": overload["latency"]["p50Ms"],
@@ -85,7 +86,8 @@ def figure_lines(f: dict) -> list[str]:
     return [
         f"(a) raw broker round trip        {f['rawBrokerEventsPerSecond']:>10,.0f} events/s",
         f"(b) pipeline at saturation       {f['pipelineOrdersPerSecond']:>10,.1f} orders/s end to end "
-        f"({f['pipelineEventsPerSecond']:,.0f} events/s, {per_order}) "
+        f"({f['pipelineEventsPerSecond']:,.0f} events/s, {per_order}; {f.get('saturationShed', 0)} shed, "
+        f"the client waiting out each Retry-After) "
         f"- target >= {TARGET_ORDERS_PER_SECOND}: {verdict(f['pipelineOrdersPerSecond'] >= TARGET_ORDERS_PER_SECOND)}",
         f"(c) latency at {f['latencyAt']:g} orders/s     p50 {f['latencyP50Ms']} ms, p99 {p99} ms "
         f"of the accepted ({f.get('latencyShed', 0)} shed) "
@@ -117,7 +119,7 @@ def _cost_lines(cost: dict[str, float | None] | None) -> list[str]:
     parts = ", ".join(f"{process} {ms} ms" for process, ms in cost.items())
     total = round(sum(cost.values()), 2)
     verdict = "meets target" if total <= TARGET_CPU_MS_PER_ORDER else "BELOW target"
-    return [f"(e) CPU per finished order in (c): {parts} (total {total} ms) "
+    return [f"(e) CPU per finished order in (b): {parts} (total {total} ms) "
             f"-> {cores} cores busy at {TARGET_ORDERS_PER_SECOND} orders/s - target <= {TARGET_CPU_MS_PER_ORDER} ms: {verdict}"]
 
 
@@ -152,14 +154,18 @@ METHOD_NOTES = """\
   consumer group with `settings.KAFKA_CONSUMER`, committing each batch as the runner does;
   events/s from the first produce to the last message consumed.
 - (b) saturation: a fresh `runpipeline` on empty data (its own local Kafka and FerretDB, in-memory
-  channel layer), warmed up, offered far more happy-path orders than it can finish; orders/s = orders
-  finished / seconds from the first POST to the last terminal status seen on `/ws/orders/`.
+  channel layer), warmed up, offered far more happy-path orders than it can finish by a client that
+  honours Retry-After (`loadgen --honour-retry-after`: after a 503 it sends nothing until Retry-After
+  has passed); orders/s = orders finished / seconds from the first POST to the last terminal status
+  seen on `/ws/orders/`. A client that kept sending would measure the door answering 503s on the same
+  cores, not the pipeline.
   Pipeline events/s = events the outbox relays published (from `/metrics`) over the same time.
 - (c) latency: a fresh `runpipeline`, warmed up, at a steady offered rate; POST sent -> terminal
   status received on the websocket feed, nearest-rank percentiles.
 - (e) CPU cost: utime + stime of the `runpipeline` process (every thread: web, consumers, relays,
   librdkafka), of its Kafka (`kafka`) and of its FerretDB (`store`), read from /proc before and after
-  (c), divided by the orders that finished; times the target rate it gives the cores the target would keep busy.
+  (b), divided by the orders that finished (the pipeline at its capacity); the soak's table gives the
+  same per minute at a steady rate below it; times the target rate it gives the cores the target would keep busy.
 - (f) overload: a fresh `runpipeline`, warmed up, offered 5x the rate (b) finished, back-pressure on
   as shipped (docs/operations.md#back-pressure-503-at-the-door); shed = 503 + Retry-After, not offered
   again; p99 over the accepted orders; unfinished = accepted orders not terminal after the drain.

@@ -2,7 +2,10 @@
 to a terminal status through the websocket feed `/ws/orders/` (pushed, never polled).
 
 An order the service sheds (503 with Retry-After: the pipeline is behind) is counted as shed, not
-as an error, and not offered again: the offered rate stays the plan's.
+as an error, and not offered again: the offered rate stays the plan's. With `honour_retry_after`
+the generator behaves as a polite client instead: after a shed it sends nothing until Retry-After
+has passed, then carries on at the plan's rate (the orders due meanwhile are never sent), so the
+pipeline works at the pace its door allows rather than answering a flood of 503s.
 
 After the drain, orders the feed never showed finishing are looked up once in the read model
 (`RECONCILE_LIMIT` at most): a feed that dropped updates under overload must not pass for a
@@ -29,6 +32,14 @@ RECONCILE_LIMIT = 5_000  # orders looked up in the store after the drain, at mos
 RECONCILE_SECONDS = 60.0
 
 
+def _seconds(retry_after: str) -> float:
+    """Retry-After as delay-seconds; an HTTP date or anything else counts as 1 s."""
+    try:
+        return max(0.0, min(float(retry_after), 3600.0))
+    except ValueError:
+        return 1.0
+
+
 class LoadError(Exception):
     """The run cannot start (bad plan, target not reachable); one readable line."""
 
@@ -45,6 +56,7 @@ class LoadPlan:
     seed: int = 7
     auth_limit: float = 5000.0
     token: str = ""  # a staff JWT: the all-orders feed is for staff (unless the target sets PUBLIC_ORDER_FEED)
+    honour_retry_after: bool = False  # True: after a shed, send nothing until its Retry-After has passed
 
     @property
     def planned(self) -> int:
@@ -112,6 +124,7 @@ class LoadRun:
         self.feed_messages = 0
         self._all_done = asyncio.Event()
         self._sending = True
+        self._resume_at = 0.0  # honour_retry_after: no send before this (monotonic seconds)
 
     async def run(self) -> LoadOutcome:
         timeout = aiohttp.ClientTimeout(total=30)
@@ -171,6 +184,11 @@ class LoadRun:
             if delay > 0:
                 await asyncio.sleep(delay)
             await gate.acquire()
+            while self._resume_at > time.monotonic() < deadline:  # told to come back later: orders due meanwhile are skipped
+                gate.release()
+                await asyncio.sleep(min(self._resume_at, deadline) - time.monotonic())
+                start = max(start, time.monotonic() - index / self.plan.rate)
+                await gate.acquire()
             if time.monotonic() >= deadline:
                 gate.release()
                 break
@@ -194,6 +212,8 @@ class LoadRun:
                     record.order_id = json.loads(payload)["orderId"]
                 elif answer.status == 503 and "Retry-After" in answer.headers:
                     record.shed = True
+                    if self.plan.honour_retry_after:
+                        self._resume_at = max(self._resume_at, record.answered_at + _seconds(answer.headers["Retry-After"]))
                 else:
                     record.error = f"HTTP {answer.status}"
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, KeyError) as exc:

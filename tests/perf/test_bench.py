@@ -33,9 +33,10 @@ def test_rss_summary_reports_drift_against_the_start():
 def test_figures_compare_against_the_targets_and_land_in_markdown():
     f = figures(
         raw={"eventsPerSecond": 10_000.0},
-        saturation={"completedRate": 600.0, "pipelineEventsPerSecond": 2_400.0, "eventsPerOrder": 4.0},
+        saturation={"completedRate": 600.0, "pipelineEventsPerSecond": 2_400.0, "eventsPerOrder": 4.0, "shed": 3,
+                    "cpuMsPerOrder": {"pipeline": 3.0, "broker": 1.0}},
         latency={"offeredRate": 100.0, "latency": {"p50Ms": 40.0, "p99Ms": 300.0}, "shed": 7,
-                 "cpuMsPerOrder": {"pipeline": 3.0, "broker": 1.0}},
+                 "cpuMsPerOrder": {"pipeline": 30.0, "broker": 10.0}},
         intake={"achievedRate": 900.0, "intakeLatency": {"p99Ms": 80.0}},
         overload=OVERLOAD,
     )
@@ -43,6 +44,8 @@ def test_figures_compare_against_the_targets_and_land_in_markdown():
     lines = figure_lines(f)
     assert "meets target" in lines[1] and "BELOW target" in lines[2] and "BELOW target" in lines[4]
     assert "p99 300.0 ms of the accepted (7 shed)" in lines[2]
+    assert "3 shed, the client waiting out each Retry-After" in lines[1]
+    assert lines[5].startswith("(e) CPU per finished order in (b): ")
     assert "pipeline 3.0 ms, broker 1.0 ms (total 4.0 ms) -> 0.6 cores busy at 150 orders/s" in lines[5]
     assert lines[5].endswith("target <= 8 ms: meets target")
     assert lines[6] == ("(f) overload, 5x (b) = 3000 orders/s offered: sent 30000, accepted 1500, shed 28500 "

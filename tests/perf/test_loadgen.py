@@ -153,3 +153,50 @@ def test_requests_the_service_sheds_are_counted_apart_and_not_offered_again():
     shed = result["sent"] // 2
     assert (result["shed"], result["errors"], result["accepted"]) == (shed, {"HTTP 503": 1}, result["sent"] - shed - 1)
     assert f"shed {shed} (503 + Retry-After)" in "\n".join(report_lines(result))
+
+
+def test_a_client_that_honours_retry_after_sends_nothing_until_it_has_passed():
+    """A stand-in service that sheds the first order with Retry-After: 1; the generator offers 20/s for 2 s."""
+    import asyncio
+    import time
+
+    from aiohttp import web
+
+    from loadlab.perf.load_report import summarize
+    from loadlab.perf.load_run import LoadPlan, LoadRun
+
+    async def health(request):
+        return web.Response(text="ok")
+
+    arrivals = web.AppKey("arrivals", list)
+
+    async def create(request):
+        request.app[arrivals].append(time.monotonic())
+        if len(request.app[arrivals]) == 1:
+            return web.json_response({"error": {"code": "overloaded", "message": "behind", "fields": {}}}, status=503,
+                                     headers={"Retry-After": "1"})
+        return web.json_response({"orderId": f"ord-{len(request.app[arrivals])}"}, status=201)
+
+    async def scenario(honour: bool) -> tuple[dict, list[float]]:
+        app = web.Application()
+        app[arrivals] = []
+        app.router.add_get("/health", health)
+        app.router.add_post("/api/orders", create)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            plan = LoadPlan(rate=20, duration=2, base_url=f"http://127.0.0.1:{port}", follow=False, concurrency=1,
+                            honour_retry_after=honour)
+            return summarize(await LoadRun(plan).run()), app[arrivals]
+        finally:
+            await runner.cleanup()
+
+    result, times = asyncio.run(scenario(True))
+    assert result["shed"] == 1 and result["errors"] == {}
+    assert times[1] - times[0] >= 0.95, "nothing sent while Retry-After runs"
+    assert 10 <= len(times) <= 22, "after the wait it carries on at the plan's rate, no catch-up burst"
+    result, times = asyncio.run(scenario(False))
+    assert result["shed"] == 1 and times[1] - times[0] < 0.5 and len(times) >= 30, "by default the rate is kept"

@@ -58,6 +58,9 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="directory of the JSON result and the plot (default var/loadgen)")
         parser.add_argument("--no-follow", action="store_true", help="intake only: no websocket, no terminal tracking")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument("--honour-retry-after", action="store_true",
+                            help="after a 503 + Retry-After, send nothing until that many seconds have passed (the "
+                                 "orders due meanwhile are not sent); default: shed orders are counted and the rate kept")
         parser.add_argument("--token", help="staff JWT for the all-orders feed (env LOADGEN_TOKEN; default: one of "
                                             "staff user 'loadgen', made here, when the target shares this database)")
 
@@ -92,6 +95,7 @@ class Command(BaseCommand):
             follow=not options["no_follow"],
             auth_limit=settings.PAYMENT_AUTH_LIMIT,
             token=(options["token"] or os.environ.get("LOADGEN_TOKEN") or _own_token()) if not options["no_follow"] else "",
+            honour_retry_after=options["honour_retry_after"],
         )
         try:
             plan.validate()
