@@ -45,7 +45,7 @@ try:
     CONSUMER_BATCH_SIZE = env_int("CONSUMER_BATCH_SIZE", 500, minimum=1, maximum=10000)
     # Event ids each consumer remembers having applied, to skip redeliveries without a store round trip;
     # older ones are forgotten (the handlers' applied-event guards still make them no-ops).
-    CONSUMER_DEDUPE_WINDOW = env_int("CONSUMER_DEDUPE_WINDOW", 20000, minimum=1, maximum=10_000_000)
+    CONSUMER_DEDUPE_WINDOW = env_int("CONSUMER_DEDUPE_WINDOW", 5000, minimum=1, maximum=10_000_000)
     # Projections the projector keeps after writing them, to fold the next event without a read (0: none).
     # Only an order in flight has a next event: twice the back-pressure cap on orders in flight is plenty,
     # and each kept copy is about 6 KiB (a finished order's copy is never read again).

@@ -22,7 +22,9 @@ _OPERATOR_WRITE_ATTEMPTS = 3
 # The orders this process last wrote from a saga event, as written: the next event of the order applies to
 # it without reading it back. Sound because the write is guarded by `version` (every versioned write bumps
 # it) and by the event id: if anyone wrote the order since (an operator request), the write fails, the
-# entry is dropped and the event retried on the stored order.
+# entry is dropped and the event retried on the stored order. An order is let go when it ends (a late
+# compensation event then reads it back once): the cache holds the orders in flight, not the last N
+# finished, so the process's memory does not fill up with finished orders.
 _written: LRU[str, dict] = LRU(settings.ORDER_CACHE_SIZE)
 
 
@@ -106,11 +108,14 @@ def _apply_to(order: dict, event: Envelope) -> bool:
                                    applied_event_id=event_id):
         _written.pop(order["_id"])
         return False
-    _written.put(order["_id"], {
-        **order, **update["$set"], "version": order["version"] + 1,
-        "statusHistory": [*order.get("statusHistory", []), *update.get("$push", {}).values()],
-        "appliedEvents": [*order.get("appliedEvents", []), event_id],
-    })
+    if status in domain.TERMINAL:
+        _written.pop(order["_id"])
+    else:
+        _written.put(order["_id"], {
+            **order, **update["$set"], "version": order["version"] + 1,
+            "statusHistory": [*order.get("statusHistory", []), *update.get("$push", {}).values()],
+            "appliedEvents": [*order.get("appliedEvents", []), event_id],
+        })
     if status != order["status"]:
         status_counts.ORDER_COUNTS.moved(old=order["status"], new=status)
         if status in domain.TERMINAL:

@@ -21,7 +21,8 @@ MAX_WRITE_ATTEMPTS = 20
 # The projections this process wrote last, as stored: the next event of an order folds into it without
 # reading it back. Sound because every write is a compare-and-swap on `revision`: if anyone else wrote
 # the order since (another replica, a rebuild), the write fails, the entry is dropped and the order read;
-# and an event the kept copy has already is checked against the store before it is skipped.
+# and an event the kept copy has already is checked against the store before it is skipped. A finished
+# order is let go (an event that comes after reads it back once): only orders in flight are kept.
 _written: LRU[str, dict[str, Any]] = LRU(settings.PROJECTION_CACHE_SIZE)
 
 
@@ -61,7 +62,10 @@ def projection_apply(*, event: Envelope, collection: Any | None = None, notify: 
         previous = current["revision"] if current else 0
         if repository.save_if_unchanged(projection, previous_revision=previous, collection=collection):
             if cached:
-                _written.put(event.key, {**projection, "_id": projection["orderId"]})
+                if projection["status"] in domain.TERMINAL_STATUSES:
+                    _written.pop(projection["orderId"])
+                else:
+                    _written.put(event.key, {**projection, "_id": projection["orderId"]})
                 old = current["status"] if current else None
                 if projection["status"] != old:
                     PROJECTION_COUNTS.moved(old=old, new=projection["status"])

@@ -67,6 +67,19 @@ def test_the_order_kept_after_applying_an_event_is_the_stored_one():
         assert [h["eventId"] for h in kept["statusHistory"]] == [h["eventId"] for h in stored["statusHistory"]]
 
 
+def test_a_finished_order_is_let_go_and_a_late_event_reads_it_back():
+    """The kept orders are the ones in flight: a process does not fill up with finished orders."""
+    order_id = create_order()
+    services.order_apply_event(event=reserved(order_id))
+    services.order_apply_event(event=payment_failed(order_id))
+    assert services._written.get(order_id) is not None
+    services.order_apply_event(event=released(order_id))
+    assert order(order_id)["status"] == domain.CANCELLED and services._written.get(order_id) is None
+    late = authorized(order_id)  # delivered after the end: applied to the stored order, no error
+    services.order_apply_event(event=late)
+    assert str(late.event_id) in order(order_id)["appliedEvents"]
+
+
 def test_an_operator_request_since_the_last_event_is_not_lost():
     """The kept order is stale once an operator request wrote the order: the guarded write fails, the kept
     copy is dropped, and the event is applied to the stored order."""
