@@ -66,10 +66,12 @@ def test_after_the_drain_orders_the_feed_missed_are_looked_up_once_in_the_store(
     async def health(request):
         return web.Response(text="ok")
 
+    orders = web.AppKey("orders", list)
+
     async def create(request):
-        created = len(request.app["orders"])
+        created = len(request.app[orders])
         order_id = f"ord-{created}"
-        request.app["orders"].append(order_id)
+        request.app[orders].append(order_id)
         return web.json_response({"orderId": order_id}, status=201)
 
     async def read(request):
@@ -86,7 +88,7 @@ def test_after_the_drain_orders_the_feed_missed_are_looked_up_once_in_the_store(
 
     async def scenario() -> dict:
         app = web.Application()
-        app["orders"] = []
+        app[orders] = []
         app.router.add_get("/health", health)
         app.router.add_post("/api/orders", create)
         app.router.add_get("/api/read/orders/{order_id}", read)
