@@ -63,7 +63,7 @@ def projection_apply(*, event: Envelope, collection: Any | None = None, notify: 
         if repository.save_if_unchanged(projection, previous_revision=previous, collection=collection):
             if cached:
                 if projection["status"] in domain.TERMINAL_STATUSES:
-                    _written.pop(projection["orderId"])
+                    _written.pop(event.key)
                 else:
                     _written.put(event.key, {**projection, "_id": projection["orderId"]})
                 old = current["status"] if current else None

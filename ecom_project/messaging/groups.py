@@ -19,11 +19,17 @@ _SETTLING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABL
 QUIET_CLIENT = {"log_level": 2}
 
 
+def quiet_admin(bootstrap: str, name: str, **config: object) -> AdminClient:
+    """An admin client of its own connection, named `name-xxxxxx`, quiet about a broker that is down."""
+    return AdminClient({**QUIET_CLIENT, "bootstrap.servers": bootstrap, "client.id": f"{name}-{uuid.uuid4().hex[:6]}",
+                        **config})
+
+
 def start_groups_at_end(bootstrap: str, groups: Mapping[str, Sequence[str]], *, timeout: float = 15.0) -> None:
     """Commit, for each new group, the current end of every partition of its topics: the group then reads
     only what is produced from now on. For drills and tests on a broker with history (a fresh group
     with `auto.offset.reset=earliest` would replay every earlier run's events)."""
-    admin = AdminClient({**QUIET_CLIENT, "bootstrap.servers": bootstrap, "client.id": f"start-at-end-{uuid.uuid4().hex[:6]}"})
+    admin = quiet_admin(bootstrap, "start-at-end")
     for group, topics in groups.items():
         consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
                              "client.id": f"start-at-end-{uuid.uuid4().hex[:6]}"})
@@ -75,8 +81,6 @@ def list_offsets(admin: AdminClient, tps: Iterable[TopicPartition], spec: Offset
             time.sleep(0.1)
 
 
-
-
 class LagReader:
     """Consumer-group lag as the broker reports it (high watermark minus committed offset), in few requests:
     one metadata request, one ListOffsets for the high watermarks of every partition concerned, one
@@ -87,8 +91,7 @@ class LagReader:
     def __init__(self, bootstrap: str, *, timeout: float = 2.0) -> None:
         self.bootstrap = bootstrap
         self.timeout = timeout
-        self.admin = AdminClient({**QUIET_CLIENT, "bootstrap.servers": bootstrap, "client.id": f"lag-{uuid.uuid4().hex[:6]}",
-                                  "socket.timeout.ms": int(timeout * 1000)})
+        self.admin = quiet_admin(bootstrap, "lag", **{"socket.timeout.ms": int(timeout * 1000)})
         self._readers: dict[str, Consumer] = {}
 
     def close(self) -> None:

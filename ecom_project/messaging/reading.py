@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
-from confluent_kafka.admin import AdminClient, OffsetSpec
+from confluent_kafka.admin import OffsetSpec
 from django.conf import settings
 
-from ecom_project.messaging.groups import QUIET_CLIENT, list_offsets
+from ecom_project.messaging.groups import list_offsets, quiet_admin
 from ecom_project.messaging.producer import bootstrap_servers
 
 
@@ -44,8 +44,7 @@ def ends_now(consumer: Consumer, *, timeout: float = 10.0) -> dict[tuple[str, in
 def _offsets(tps: Sequence[TopicPartition], spec: OffsetSpec, *, timeout: float) -> dict[tuple[str, int], int]:
     if not tps:
         return {}
-    admin = AdminClient({**QUIET_CLIENT, "bootstrap.servers": bootstrap_servers(), "client.id": f"reading-{uuid.uuid4().hex[:6]}"})
-    return list_offsets(admin, tps, spec, timeout=timeout)
+    return list_offsets(quiet_admin(bootstrap_servers(), "reading"), tps, spec, timeout=timeout)
 
 
 def batches_to_end(consumer: Consumer, *, max_seconds: float, ends: dict[tuple[str, int], int] | None = None,

@@ -101,8 +101,8 @@ MUTANTS = (
     Mutant(
         "projections: a stale kept projection is not dropped",
         "projections/services.py",
-        "_written.pop(event.key)",
-        "pass",
+        "        _written.pop(event.key)\n    raise ProjectionConflict",
+        "        pass\n    raise ProjectionConflict",
         ("tests/projections/test_services.py::test_a_write_by_someone_else_since_ours_is_not_lost",),
     ),
     Mutant(
